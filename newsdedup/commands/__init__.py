@@ -1,0 +1,13 @@
+"""One module per sub-command; each exposes `register(subparsers)`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from newsdedup.commands import consume, status, unavailable
+
+
+def register_all(sub: Any) -> None:
+    for module in (consume, status):
+        module.register(sub)
+    unavailable.register(sub)
