@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 
-class Verdict(str, enum.Enum):
+class Verdict(enum.StrEnum):
     """What happened to a document when it met the index."""
 
     NEW = "new"  # first of its cluster: publish it (version 1)
