@@ -55,7 +55,7 @@ class Settings(BaseSettings):
     consumer_group: str = Field("default", description="Consumer group of `newsdedup consume`.")
 
     # --- dedup
-    dedup_threshold: float = Field(0.5, gt=0, lt=1, description="Estimated Jaccard at which texts are duplicates.")
+    dedup_threshold: float = Field(0.55, gt=0, lt=1, description="Estimated Jaccard at which texts are duplicates.")
     dedup_num_perm: int = Field(128, ge=16, le=1024, description="MinHash permutations.")
     dedup_window_days: float = Field(30.0, gt=0, description="How long indexed documents stay matchable.")
     boilerplate_min_pages: int = Field(3, ge=2, description="A block seen on this many pages of a site is boilerplate.")
@@ -83,6 +83,11 @@ class Settings(BaseSettings):
     metrics_port: int = Field(0, ge=0, le=65535, description="Prometheus /metrics port (0: off).")
     log_format: Literal["text", "json"] = Field("text", description="Log lines as text or JSON.")
     log_level: str = Field("INFO", description="Python log level.")
+    health_max_miss_rate: float = Field(
+        0.2, gt=0, le=1, description="A site is unhealthy when a rule (title, body, published) or the generic "
+        "fallback fires on more than this share of its pages in the last 24 h."
+    )
+    health_min_pages: int = Field(5, ge=1, description="Pages in the last 24 h before a site's health is judged.")
 
     @classmethod
     def settings_customise_sources(
