@@ -109,3 +109,6 @@ def shared_dir() -> Path:
     if not SHARED.is_dir():
         pytest.skip(f"shared corpora not found at {SHARED} (set NEWSDEDUP_SHARED)")
     return SHARED
+
+
+pytest_plugins = ["tests.mirror_fixtures"]
