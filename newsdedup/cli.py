@@ -7,17 +7,14 @@ always with a one-line reason on stderr and never a traceback for a user error.
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 from collections.abc import Sequence
 
 from docqueue.document import DocumentError
 from docqueue.redis_conn import RedisUnavailable
 from docqueue.settings import SettingsError
-
-
-class UsageError(ValueError):
-    """Bad arguments or input detected by a command (exit 2)."""
+from newsdedup.errors import UsageError
+from newsdedup.logging_setup import setup_logging
 
 
 class CliParser(argparse.ArgumentParser):
@@ -41,11 +38,7 @@ def build_parser() -> CliParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    setup_logging(args.verbose, args.config)  # text or JSON lines (log_format), see logging_setup
     try:
         return int(args.func(args) or 0)
     except (SettingsError, UsageError, DocumentError) as exc:

@@ -22,7 +22,7 @@ def register(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     if args.limit is not None and args.limit < 1:
-        from newsdedup.cli import UsageError
+        from newsdedup.errors import UsageError
 
         raise UsageError("--limit must be at least 1")
     settings = settings_from(args)

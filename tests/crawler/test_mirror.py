@@ -102,6 +102,8 @@ def test_discovery_paths_reach_every_article(demo_mirror: MirrorServer) -> None:
 
 
 def test_listing_pagination(mirror: MirrorServer) -> None:
+    if not BAOMOI.is_file():
+        pytest.skip("pagination past page 3 needs the baomoi-backed mirror (../shared corpus)")
     site = mirror.sites[0]
     origin = mirror.origins[site.name]
     listing = site.listings[0]
@@ -121,7 +123,7 @@ def test_listing_pagination(mirror: MirrorServer) -> None:
 
 def test_article_paths_match_yaml_regex_and_ids(mirror: MirrorServer) -> None:
     expected = mirror.expected_articles()
-    assert len(expected) >= 4 * 20
+    assert len(expected) >= (4 * 20 if BAOMOI.is_file() else 4 * 5)
     for exp in expected:
         site = next(s for s in mirror.sites if s.name == exp.site)
         match = site.article_url.search(urlsplit(exp.url).path)
