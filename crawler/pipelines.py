@@ -51,10 +51,6 @@ class DedupPublishPipeline:
         crawler.signals.connect(pipeline.flush, signal=signals.spider_idle)
         return pipeline
 
-    def open_spider(self, spider: Any = None) -> None:
-        for site in getattr(spider, "sites", {}):
-            self.site_stats.mark(site, "last_run")
-
     def process_item(self, item: dict[str, Any], spider: Any = None) -> dict[str, Any]:
         if not self.buffer:
             self.oldest = time.monotonic()

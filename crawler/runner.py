@@ -54,6 +54,7 @@ def scrapy_settings(settings: Settings) -> dict[str, Any]:
         },
         "SPIDER_MIDDLEWARES": {"scrapy.spidermiddlewares.depth.DepthMiddleware": None},
         "ITEM_PIPELINES": {"crawler.pipelines.DedupPublishPipeline": 300},
+        "EXTENSIONS": {"crawler.health_extension.HealthExtension": 500, "crawler.metrics_extension.MetricsExtension": 510},
         "NEWSDEDUP_SETTINGS": settings,
     }
 
