@@ -8,9 +8,6 @@ from typing import Any
 
 PENDING: dict[str, str] = {
     "crawl": "crawl the configured sites",
-    "worker": "long-running crawl worker",
-    "schedule": "long-running scheduler service",
-    "recrawl": "re-crawl sites or URLs on demand",
     "clean": "clean HTML or text files into documents",
     "dedup": "mark near-duplicates in a JSONL file",
     "demo": "crawl the bundled local mirror",
