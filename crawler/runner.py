@@ -9,7 +9,8 @@ only the configured domains.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+import signal
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -102,11 +103,51 @@ def run_crawl(
     extra_scrapy: dict[str, Any] | None = None,
 ) -> CrawlSummary:
     """Crawl in this process (blocks until done); Twisted allows one run per process."""
-    process = CrawlerProcess({**scrapy_settings(settings), "LOG_INSTALL_ROOT_HANDLER": False,
-                              **(extra_scrapy or {})})
     from crawler.spider import NewsSpider
 
-    crawler = process.create_crawler(NewsSpider)
-    process.crawl(crawler, sites=sites, limit=limit, since=since, urls=list(urls), force=force, discover=discover)
-    process.start()
+    return run_spider(settings, NewsSpider, extra_scrapy, sites=sites, limit=limit, since=since,
+                      urls=list(urls), force=force, discover=discover)
+
+
+def run_spider(settings: Settings, spidercls: type, extra_scrapy: dict[str, Any] | None = None,
+               on_signal: Callable[[Any, int], None] | None = None, **spider_kwargs: Any) -> CrawlSummary:
+    """Crawl with `spidercls(**spider_kwargs)` (NewsSpider or a subclass) until it closes.
+
+    Scrapy's own signal handling is replaced: `on_signal(crawler, count)` runs in the reactor
+    thread for each SIGTERM/SIGINT (default: stop gracefully on the first, at once on the
+    second), so workers can drain or release their tasks first."""
+    root_level = logging.getLogger().level
+    if root_level > logging.DEBUG:
+        logging.disable(root_level - 1)  # Scrapy's start-up banner is INFO/DEBUG
+    try:
+        process = CrawlerProcess({**scrapy_settings(settings), "LOG_INSTALL_ROOT_HANDLER": False,
+                                  **(extra_scrapy or {})})
+    finally:
+        logging.disable(logging.NOTSET)
+    for name in ("", "scrapy", "twisted"):  # Scrapy opens these to DEBUG; keep the CLI's level (-v: debug)
+        logging.getLogger(name).setLevel(root_level)
+    crawler = process.create_crawler(spidercls)
+    process.crawl(crawler, **spider_kwargs)
+    handler = on_signal or _default_on_signal
+    received = [0]
+    from twisted.internet import reactor
+
+    def _install() -> None:
+        def _on_signal(signum: int, _frame: Any) -> None:
+            received[0] += 1
+            reactor.callFromThread(handler, crawler, received[0])
+
+        signal.signal(signal.SIGTERM, _on_signal)
+        signal.signal(signal.SIGINT, _on_signal)
+
+    reactor.callWhenRunning(_install)
+    process.start(install_signal_handlers=False)
     return CrawlSummary(dict(crawler.stats.get_stats()) if crawler.stats else {})
+
+
+def _default_on_signal(crawler: Any, count: int) -> None:
+    if count == 1:
+        log.warning("signal received: stopping after the requests in flight (again to stop at once)")
+        crawler.stop()
+    else:
+        crawler.engine.close_spider(crawler.spider, "shutdown")

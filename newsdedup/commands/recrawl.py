@@ -96,9 +96,9 @@ def _enqueue(args: argparse.Namespace, settings: Any, client: Any, sites: list[A
 def _in_process(args: argparse.Namespace, settings: Any, sites: list[Any], targets: list[tuple[Any, str]]) -> int:
     from rich.progress import Progress
 
+    from crawler.runner import run_spider
     from newsdedup.commands.summary import print_summary
     from scheduler.recrawl import RecrawlSpider
-    from scheduler.runtime import run_spider
 
     discover = bool(args.site)
     crawl_sites = sites if discover else list({s.name: s for s, _ in targets}.values())

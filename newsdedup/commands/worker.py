@@ -31,9 +31,8 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from crawler.runner import sites_for
+    from crawler.runner import run_spider, sites_for
     from docqueue.redis_conn import connect
-    from scheduler.runtime import run_spider
     from scheduler.worker import TaskWorkerSpider, WorkerOptions
 
     for name in ("reclaim_idle", "retry_base", "grace", "exit_when_idle"):
