@@ -13,6 +13,7 @@ import redis
 
 from crawler.crawl_stats import CrawlStats
 from crawler.seen_store import SeenStore
+from dedup.block_learning import BlockLearner
 from dedup.minhash import MinHasher
 from dedup.redis_index import RedisIndex
 from dedup.stage import DedupStage
@@ -29,6 +30,7 @@ class Components:
     queue: DocumentQueue
     stage: DedupStage
     stats: CrawlStats
+    blocks: BlockLearner | None = None  # boilerplate layer 3: blocks learned per site
 
     @classmethod
     def build(cls, settings: Settings) -> Components:
@@ -42,6 +44,9 @@ class Components:
             queue=DocumentQueue.from_settings(client, settings),
             stage=DedupStage(index, MinHasher(num_perm=settings.dedup_num_perm)),
             stats=CrawlStats(client, settings.key_prefix),
+            # learned boilerplate blocks: K = boilerplate_min_pages, same window as the dedup index
+            blocks=BlockLearner(client, settings.key_prefix, min_pages=settings.boilerplate_min_pages,
+                                window_seconds=settings.dedup_window_days * 86400),
         )
 
 

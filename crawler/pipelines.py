@@ -17,6 +17,7 @@ from scrapy import signals
 from crawler.components import components
 from crawler.crawl_stats import CrawlStats
 from crawler.seen_store import SeenStore
+from dedup.block_learning import BlockLearner
 from dedup.index import Verdict
 from dedup.stage import PUBLISH, DedupStage
 from docqueue.stream import DocumentQueue
@@ -35,8 +36,9 @@ class DedupPublishPipeline:
     """Plugged in through ITEM_PIPELINES; its collaborators come from crawler settings."""
 
     def __init__(self, stage: DedupStage, queue: DocumentQueue, seen: SeenStore, stats: CrawlStats,
-                 crawler: Any) -> None:
+                 crawler: Any, blocks: BlockLearner | None = None) -> None:
         self.stage = stage
+        self.blocks = blocks  # learned boilerplate (dedup.block_learning); None: layer off
         self.queue = queue
         self.seen = seen
         self.site_stats = stats
@@ -47,7 +49,7 @@ class DedupPublishPipeline:
     @classmethod
     def from_crawler(cls, crawler: Any) -> DedupPublishPipeline:
         c = components(crawler)
-        pipeline = cls(c.stage, c.queue, c.seen, c.stats, crawler)
+        pipeline = cls(c.stage, c.queue, c.seen, c.stats, crawler, c.blocks)
         crawler.signals.connect(pipeline.flush, signal=signals.spider_idle)
         return pipeline
 
@@ -69,6 +71,8 @@ class DedupPublishPipeline:
         stats = self.crawler.stats
         counts: dict[str, Counter[str]] = defaultdict(Counter)
         docs = [it["doc"] for it in items if it["doc"] is not None]
+        if self.blocks is not None and docs:  # learned boilerplate out before dedup sees the text
+            stats.inc_value("newsdedup/learned_blocks_removed", self.blocks.clean_documents(docs))
         decisions = self.stage.decide(docs)
         verdict_of = {id(doc): d.verdict for doc, d in zip(docs, decisions, strict=True)}
         to_publish = [doc for doc in docs if verdict_of[id(doc)] in PUBLISH]
