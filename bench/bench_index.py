@@ -1,7 +1,8 @@
 """RedisIndex.check_and_insert vs datasketch MinHashLSH on Redis storage, same signatures, one run.
 
 Each side gets a fresh redis-server on a free port (never the shared 6379); bytes/doc is the
-INFO used_memory delta. Usage: .venv/bin/python bench/bench_index.py [--docs 50000]
+INFO used_memory delta, split by part with MEMORY USAGE.
+Usage: .venv/bin/python bench/bench_index.py [--docs 50000]
 """
 
 from __future__ import annotations
@@ -55,7 +56,25 @@ def used(client: redis.Redis) -> int:
     return int(client.info("memory")["used_memory"])
 
 
-def bench_ours(entries: list[IndexEntry], bits: int) -> tuple[float, float, int]:
+def breakdown(client: redis.Redis, index: RedisIndex, signatures: int) -> dict[str, float]:
+    """Bytes by part (MEMORY USAGE of each key; a meta block is split between the b-bit
+    signatures it holds and the id/site/url/cluster text by their string lengths)."""
+    parts = {"buckets": 0.0, "records": 0.0, "signatures": 0.0, "metadata": 0.0, "clusters": 0.0, "other": 0.0}
+    meta_bytes = meta_len = 0
+    for key in client.scan_iter(match=index.base + "*", count=1000):
+        kind = key.decode()[len(index.base) :].split(":")[0]
+        size = client.memory_usage(key, samples=0) or 0
+        if kind == "m":
+            meta_bytes += size
+            meta_len += int(client.strlen(key))
+        else:
+            parts[{"b": "buckets", "s": "records", "cluster": "clusters"}.get(kind, "other")] += size
+    share = signatures * index.sig_len / meta_len if meta_len else 0.0
+    parts["signatures"], parts["metadata"] = meta_bytes * share, meta_bytes * (1 - share)
+    return parts
+
+
+def bench_ours(entries: list[IndexEntry], bits: int) -> tuple[float, float, int, dict[str, float]]:
     server = RedisServer()
     try:
         client = redis.Redis(port=server.port)
@@ -65,7 +84,9 @@ def bench_ours(entries: list[IndexEntry], bits: int) -> tuple[float, float, int]
         decisions = index.check_and_insert(entries)
         elapsed = time.perf_counter() - start
         dups = sum(d.verdict.value == "duplicate" for d in decisions)
-        return len(entries) / elapsed, (used(client) - before) / len(entries), dups
+        indexed = sum(d.verdict.value in ("new", "new_version") for d in decisions)
+        parts = {k: v / len(entries) for k, v in breakdown(client, index, indexed).items()}
+        return len(entries) / elapsed, (used(client) - before) / len(entries), dups, parts
     finally:
         server.close()
 
@@ -107,10 +128,15 @@ def main() -> None:
     print(f"datasketch MinHashLSH redis: {ds_ins:,.0f} inserts/s (insertion_session), "
           f"{ds_q:,.0f} queries/s, {ds_bytes:,.0f} B/doc", flush=True)
     for bits in (8, 4):
-        rate, per_doc, dups = bench_ours(entries, bits)
+        rate, per_doc, dups, parts = bench_ours(entries, bits)
         print(f"RedisIndex bits={bits}: {rate:,.0f} check-and-insert docs/s ({dups} duplicates), "
               f"{per_doc:,.0f} B/doc  |  x{rate / ds_ins:.1f} datasketch inserts, "
               f"x{rate / ds_q:.1f} its queries, {per_doc / ds_bytes:.2f} of its bytes", flush=True)
+        proper = parts["buckets"] + parts["records"] + parts["signatures"]
+        print(f"  B/doc: index proper {proper:,.0f} (buckets {parts['buckets']:,.0f}, records "
+              f"{parts['records']:,.0f}, signatures {parts['signatures']:,.0f}); metadata (id/site/url) "
+              f"{parts['metadata']:,.0f}; cluster lists {parts['clusters']:,.0f}; other {parts['other']:,.0f}",
+              flush=True)
     print(f"total {time.perf_counter() - t0:.0f} s")
 
 

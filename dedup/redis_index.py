@@ -9,32 +9,45 @@ Key layout (base = ``<prefix>{<hash_tag>}:``, default ``newsdedup:{idx}:``; ever
 index carries the same hash tag, so they share one Redis Cluster slot, as a script touching
 many keys requires there; ``hash_tag=""`` gives plain ``<prefix>...`` keys):
 
-- ``<base>cfg``   JSON string: bands, rows, bits, bucket bits, block size; checked at start-up so
-  workers with other parameters fail instead of corrupting the index.
+- ``<base>cfg``   JSON string: format, bands, rows, bits, bucket bits, doc bytes, block size;
+  checked at start-up so workers with other parameters (or an index of an older format) fail
+  instead of corrupting the index; bucket bits and doc bytes are adopted from it.
 - ``<base>seq``   string: last internal document number (u32, grows for ever).
 - ``<base>t``     hash: ``f<slot>`` first document number of a time slot (window/64),
   ``n<slot>`` documents indexed in it (for ``len`` and for pruning).
-- ``<base>b:<n>`` string, one per bucket (2**bucket_bits of them, shared by all bands):
-  6-byte records ``residual(2) | doc number u32``, appended in document-number order.
-  Band k (k < bands) hashes its rows; pseudo-band ``bands`` is the content hash, ``bands+1``
-  the document id. A band hit is confirmed on the stored b-bit rows of that band, so
-  candidates equal exact band matches up to ~2**-56. Strings rather than listpack hashes:
-  6 instead of ≈ 10 bytes a record, and expired records form a prefix that is cut cheaply.
-- ``<base>s:<block>`` string of ``block`` fixed records, one per document number:
-  ``b-bit signature | inserted u32 | content hash 8 | version u32 | meta offset u32 |
-  meta length u16 | flag u8`` (flag 2 indexed, 1 duplicate; duplicates keep no signature).
-  Pre-allocated whole, so SETRANGE never over-allocates.
-- ``<base>m:<block>`` string: ``id 0x1f site 0x1f url 0x1f cluster`` per document
-  (cluster empty for an indexed canonical; a duplicate keeps only id and cluster, its url and
-  site are in the cluster list), appended; rewritten exactly once the block is full.
-- ``<base>cluster:<id>`` list of JSON ``{"id","url","site"}``: canonical first, then each
-  duplicate, created at the first duplicate.
+- ``<base>b``     hash, one field per bucket (2**bucket_bits of them, shared by all bands;
+  field name: the bucket number as 4 big-endian bytes), value: records
+  ``residual(2) | doc number`` in document-number order. The doc number takes 3 bytes
+  (``doc_bytes``, modulo 2**24, resolved as the latest number not above ``seq`` with that
+  remainder) when ``capacity`` <= 2**20, else 4: exact while fewer than 2**24 documents are
+  numbered within one window (plus the ≤ 2S pruning lag), 16x the capacity; a wrongly
+  resolved number can only add a candidate, which is verified like any other. Band k
+  (k < bands) hashes its rows; pseudo-band ``bands`` is the content hash, ``bands+1`` the
+  document id. A band hit is confirmed on the stored b-bit rows of that band, so candidates
+  equal exact band matches up to ~2**-56. Packed strings rather than a field per record:
+  ≈ 6 instead of ≈ 10-60 bytes a record, and expired records form a prefix that is cut
+  cheaply. A batch reads every bucket it needs with HMGET and writes the changed ones back
+  with HSET (a bucket of ~150 records moves in ~2 µs; measured: smaller buckets, i.e. a lower
+  `records_per_bucket`, cost memory without a clear speed gain).
+- ``<base>s:<block>`` string of ``block`` fixed 23-byte records, one per document number:
+  ``inserted u32 | content hash 8 | version u32 | meta offset u32 | meta length u16 |
+  flag u8`` (flag 2 indexed, 1 duplicate). Pre-allocated whole, so SETRANGE never
+  over-allocates.
+- ``<base>m:<block>`` string, per document of the block: its b-bit signature (indexed
+  documents only: a duplicate keeps none), then ``id 0x1f site 0x1f url 0x1f cluster``
+  (`encode_meta`: a site that is the id's prefix and the ``https://<site>`` of the url are
+  abbreviated; cluster empty for an indexed canonical; a duplicate keeps only id and cluster,
+  its url and site are in the cluster list); appended, rewritten exactly once the block is full.
+- ``<base>cluster:<id>`` list of ``id 0x1f site 0x1f url`` (`encode_meta`): canonical first,
+  then each duplicate, created at the first duplicate.
 
 Expiry guarantee (W = window_seconds, S = W/64): a document matches for exactly W seconds
 of the index clock after insertion (each record stores its time; the script ignores older
-ones), never less. Its bytes go when its bucket is next written after W + 2S, or by TTL at
-most W + S after the last write to its bucket (so ≤ 2W + 3S in the worst case, ≈ W + 2S for
-busy buckets); a record block expires W + S after the last write to that block.
+ones), never less. Its bucket records are cut the next time a batch reads their bucket after
+W + 2S: a batch reads the buckets it touches plus the next 64 of a sweep, so every bucket at
+least once per 2**bucket_bits / 64 batches; the hash ``b`` expires W + S after the last batch.
+A record block (``s``, ``m``) expires W + S after the last write to it, i.e. W + S after its
+last document; a cluster list W + S after its last member joined.
 
 Nothing is pickled: ids, urls and sites are UTF-8, numbers are big-endian binary.
 """
@@ -60,8 +73,11 @@ _VERDICTS = {1: Verdict.NEW, 2: Verdict.DUPLICATE, 3: Verdict.NEW_VERSION, 4: Ve
 _SLOTS_PER_WINDOW = 64
 _SWEEP = 64  # buckets pruned per batch besides the ones the batch touches
 _BLOCK_BYTES = 32768 - 8  # a record block fills one 32 KiB allocation with its sds header
+_ADOPTED = ("bucket_bits", "doc_bytes")  # sized from `capacity` by the first worker; others adopt them
+_DOC3_CAPACITY = 1 << 20  # 3-byte doc numbers in bucket records up to this capacity (16x headroom)
+_RECORD = 23  # time u32 | content hash 8 | version u32 | meta offset u32 | meta length u16 | flag u8
 _M1, _M2 = np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB)
-_BUCKET_DTYPE = np.dtype([("bucket", ">u4"), ("residual", ">u2")])
+_SLOT_DTYPE = np.dtype([("index", ">u4"), ("residual", ">u2")])
 
 
 def _mix(h: np.ndarray) -> np.ndarray:
@@ -87,6 +103,34 @@ def compress_many(signatures: np.ndarray, bits: int) -> list[bytes]:
     elif bits != 8:
         raise ValueError(f"bits must be 4 or 8, got {bits}")
     return [row.tobytes() for row in low]
+
+
+def _clean(text: str) -> str:
+    return text.replace("\x1f", " ").replace("\x01", " ")
+
+
+def encode_meta(doc_id: str, site: str, url: str) -> bytes:
+    """``id 0x1f site 0x1f url``, UTF-8, with the crawler's redundancy taken out: a site that is
+    the id's prefix (``<site>:<article id>``) is stored as 0x01, and a url
+    ``https://<site>/<rest>`` as 0x01 + ``/<rest>``. 0x1f and 0x01 in the fields become spaces."""
+    doc_id, site, url = _clean(doc_id), _clean(site), _clean(url)
+    stored_site, stored_url = site, url
+    if site and ":" not in site and doc_id.startswith(site + ":"):
+        stored_site = "\x01"
+    if site and url.startswith(f"https://{site}/"):
+        stored_url = "\x01" + url[len(site) + 8 :]
+    return f"{doc_id}\x1f{stored_site}\x1f{stored_url}".encode()
+
+
+def decode_meta(raw: bytes | str) -> dict[str, str]:
+    """The inverse of encode_meta (missing fields are empty)."""
+    text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+    doc_id, site, url = [*text.split("\x1f"), "", ""][:3]
+    if site == "\x01":
+        site = doc_id.split(":", 1)[0]
+    if url.startswith("\x01"):
+        url = f"https://{site}{url[1:]}"
+    return {"id": doc_id, "url": url, "site": site}
 
 
 class RedisIndex(DedupIndex):
@@ -133,16 +177,18 @@ class RedisIndex(DedupIndex):
         self.ttl_ms = (self.window + self.slot_len) * 1000
         want = max(1, capacity * (self.bands + 2) // records_per_bucket)
         self._config = {
-            "format": "1",
+            "format": "2",
             "num_perm": str(num_perm),
             "bands": str(self.bands),
             "rows": str(self.rows),
             "bits": str(bits),
             "bucket_bits": str(min(32, max(4, (want - 1).bit_length()))),
-            "block": str(_BLOCK_BYTES // (self.sig_len + 23)),
+            "doc_bytes": "3" if capacity <= _DOC3_CAPACITY else "4",
+            "block": str(_BLOCK_BYTES // _RECORD),
         }
         self._load_config()
         self._script = client.register_script(_SCRIPT)
+        self.seq_key = self.base + "seq"
         self._salts = _mix(np.arange(1, self.bands + 1, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15))
 
     def _load_config(self) -> None:
@@ -150,14 +196,16 @@ class RedisIndex(DedupIndex):
         key = self.base + "cfg"
         self.client.set(key, orjson.dumps(self._config), nx=True)
         stored = orjson.loads(self.client.get(key) or b"{}")
-        wrong = {k: (v, stored.get(k)) for k, v in self._config.items() if k != "bucket_bits" and stored.get(k) != v}
+        wrong = {k: (v, stored.get(k)) for k, v in self._config.items() if k not in _ADOPTED and stored.get(k) != v}
         if wrong:
             raise ValueError(f"Redis index at {self.base} was built with other parameters: {wrong}")
         self.bucket_bits = int(stored["bucket_bits"])
         self.block = int(stored["block"])
+        self.doc_bytes = int(stored["doc_bytes"])
 
-    def _pack(self, entries: Sequence[IndexEntry]) -> list[bytes]:
-        """One binary argument per entry: b-bit signature, content hash, bucket slots, meta."""
+    def _pack(self, entries: Sequence[IndexEntry]) -> tuple[bytes, list[bytes]]:
+        """The batch's bucket fields (4-byte names, ascending, concatenated) and one binary argument per entry: b-bit
+        signature, content hash, (field index, residual) per slot, meta."""
         sigs = np.stack([np.asarray(e.signature, dtype=np.uint64) for e in entries])
         if sigs.shape[1] != self.num_perm:
             raise ValueError(f"signatures have {sigs.shape[1]} values, index expects {self.num_perm}")
@@ -168,72 +216,109 @@ class RedisIndex(DedupIndex):
         content = [xxhash.xxh64_intdigest(e.content_hash.encode("utf-8"), seed=1) for e in entries]
         ids = [xxhash.xxh64_intdigest(e.doc_id.encode("utf-8"), seed=2) for e in entries]
         h = np.concatenate([h, np.array([content, ids], dtype=np.uint64).T], axis=1)
-        slots = np.empty(h.shape, dtype=_BUCKET_DTYPE)
-        slots["bucket"] = h >> np.uint64(64 - self.bucket_bits)
+        buckets, index = np.unique(h >> np.uint64(64 - self.bucket_bits), return_inverse=True)
+        slots = np.empty(h.shape, dtype=_SLOT_DTYPE)
+        slots["index"] = index.reshape(h.shape) + 1
         slots["residual"] = h & np.uint64(0xFFFF)
+        fields = buckets.astype(">u4").tobytes()
         packed = []
         for i, (e, low) in enumerate(zip(entries, compress_many(sigs, self.bits), strict=True)):
-            info = "\x1f".join(s.replace("\x1f", " ") for s in (e.doc_id, e.site, e.url))
-            packed.append(b"".join((low, content[i].to_bytes(8, "big"), slots[i].tobytes(), info.encode("utf-8"))))
-        return packed
+            info = encode_meta(e.doc_id, e.site, e.url)
+            packed.append(b"".join((low, content[i].to_bytes(8, "big"), slots[i].tobytes(), info)))
+        return fields, packed
+
+    def _args(self, chunk: Sequence[IndexEntry]) -> list[Any]:
+        fields, packed = self._pack(chunk)
+        return [
+            self.base, int(self.clock()), self.window, self.ttl_ms, self.min_equal, self.slot_len,
+            self.sig_len, self.bits, self.rows, self.bands, self.block, 1 << self.bucket_bits,
+            _SWEEP, fields, self.doc_bytes, *packed,
+        ]
+
+    def _decode(self, chunk: Sequence[IndexEntry], raw: list[Any]) -> list[Decision]:
+        decisions = []
+        for i, e in enumerate(chunk):
+            code, cluster, version, equal = raw[4 * i : 4 * i + 4]
+            verdict = _VERDICTS[int(code)]
+            cluster_id = cluster.decode("utf-8") if isinstance(cluster, bytes) else str(cluster)
+            similarity = None
+            if int(equal) == -2:
+                similarity = 1.0
+            elif int(equal) >= 0:
+                similarity = estimate_from_equal(int(equal), self.n_compare, self.bits)
+            decisions.append(Decision(
+                doc_id=e.doc_id, verdict=verdict, cluster=cluster_id,
+                duplicate_of=cluster_id if verdict is Verdict.DUPLICATE else None,
+                similarity=similarity, version=int(version),
+            ))
+        return decisions
 
     def check_and_insert(self, entries: Sequence[IndexEntry]) -> list[Decision]:
+        """Decide in batches of `batch_size`, each one atomic script call, in order. With several
+        batches the next is sent before the previous answer is read: if a call fails (bad entry,
+        lost connection) the batches before it, and possibly the one after, have been applied
+        although no decisions are returned; running the same entries again then reports those
+        as UNCHANGED."""
+        chunks = [entries[start : start + self.batch_size] for start in range(0, len(entries), self.batch_size)]
+        if len(chunks) <= 1:
+            return [d for c in chunks for d in self._decode(c, self._script(keys=[self.seq_key], args=self._args(c)))]
+        # Send batch i + 1 before reading batch i's answer, so packing overlaps the server's
+        # work; batches still run one after another, each atomically, on one connection. EVAL
+        # (the server caches the compiled script by its SHA1) so no NOSCRIPT can split a pair.
         decisions: list[Decision] = []
-        for start in range(0, len(entries), self.batch_size):
-            chunk = entries[start : start + self.batch_size]
-            args: list[Any] = [
-                self.base, int(self.clock()), self.window, self.ttl_ms, self.min_equal, self.slot_len,
-                self.sig_len, self.bits, self.rows, self.bands, self.block, 1 << self.bucket_bits,
-                _SWEEP, *self._pack(chunk),
-            ]
-            raw = self._script(keys=[self.base + "seq"], args=args)
-            for i, e in enumerate(chunk):
-                code, cluster, version, equal = raw[4 * i : 4 * i + 4]
-                verdict = _VERDICTS[int(code)]
-                cluster_id = cluster.decode("utf-8") if isinstance(cluster, bytes) else str(cluster)
-                similarity = None
-                if int(equal) == -2:
-                    similarity = 1.0
-                elif int(equal) >= 0:
-                    similarity = estimate_from_equal(int(equal), self.n_compare, self.bits)
-                decisions.append(Decision(
-                    doc_id=e.doc_id, verdict=verdict, cluster=cluster_id,
-                    duplicate_of=cluster_id if verdict is Verdict.DUPLICATE else None,
-                    similarity=similarity, version=int(version),
-                ))
+        pool = self.client.connection_pool
+        try:
+            conn = pool.get_connection()  # redis-py >= 5.3
+        except TypeError:  # pragma: no cover - redis-py 5.0-5.2 wants a command name
+            conn = pool.get_connection("EVAL")
+        clean = False
+        try:
+            sent: list[Sequence[IndexEntry]] = []
+            for chunk in chunks:
+                conn.send_command("EVAL", _SCRIPT, 1, self.seq_key, *self._args(chunk))
+                sent.append(chunk)
+                if len(sent) == 2:
+                    decisions.extend(self._decode(sent.pop(0), conn.read_response()))
+            for chunk in sent:
+                decisions.extend(self._decode(chunk, conn.read_response()))
+            clean = True
+        finally:
+            if not clean:
+                conn.disconnect()  # an answer may be pending: never hand this connection back as is
+            pool.release(conn)
         return decisions
 
     def cluster_key(self, cluster: str) -> str:
         return f"{self.base}cluster:{cluster}"
 
     def cluster_members(self, cluster: str) -> list[dict[str, str]]:
-        members = [orjson.loads(m) for m in self.client.lrange(self.cluster_key(cluster), 0, -1)]
+        members = self.client.lrange(self.cluster_key(cluster), 0, -1)
         if members:
-            return [{"id": m["id"], "url": m["url"], "site": m["site"]} for m in members]
+            return [decode_meta(m) for m in members]
         canonical = self._lookup(cluster)
         if canonical is None or canonical[3]:
             return []
-        return [{"id": canonical[0], "url": canonical[2], "site": canonical[1]}]
+        return [decode_meta("\x1f".join(canonical[:3]))]
 
     def _lookup(self, doc_id: str) -> list[str] | None:
         """Meta fields (id, site, url, cluster) of the latest live record of doc_id, read-only."""
         h = xxhash.xxh64_intdigest(doc_id.encode("utf-8"), seed=2)
         bucket, residual = h >> (64 - self.bucket_bits), (h & 0xFFFF).to_bytes(2, "big")
-        data = self.client.hget(self.base + "b", str(bucket)) or b""
-        rl = self.sig_len + 23
+        data = self.client.hget(self.base + "b", bucket.to_bytes(4, "big")) or b""
+        seq = int(self.client.get(self.base + "seq") or 0)
+        width, modulus = 2 + self.doc_bytes, 1 << (8 * self.doc_bytes)
         now = int(self.clock())
-        for pos in range(len(data) - 6, -1, -6):
+        for pos in range(len(data) - width, -1, -width):
             if data[pos : pos + 2] != residual:
                 continue
-            d = int.from_bytes(data[pos + 2 : pos + 6], "big")
-            off = (d % self.block) * rl
-            rec = self.client.getrange(f"{self.base}s:{d // self.block}", off, off + rl - 1)
-            if len(rec) < rl or rec[-1] == 0 or now - int.from_bytes(rec[self.sig_len : self.sig_len + 4], "big") >= self.window:
+            d = seq - (seq - int.from_bytes(data[pos + 2 : pos + width], "big")) % modulus
+            off = (d % self.block) * _RECORD
+            rec = self.client.getrange(f"{self.base}s:{d // self.block}", off, off + _RECORD - 1)
+            if len(rec) < _RECORD or rec[-1] == 0 or now - int.from_bytes(rec[:4], "big") >= self.window:
                 continue
-            moff = int.from_bytes(rec[self.sig_len + 16 : self.sig_len + 20], "big")
-            mlen = int.from_bytes(rec[self.sig_len + 20 : self.sig_len + 22], "big")
+            moff, mlen = int.from_bytes(rec[16:20], "big"), int.from_bytes(rec[20:22], "big")
             raw = self.client.getrange(f"{self.base}m:{d // self.block}", moff, moff + mlen - 1)
-            parts = raw.decode("utf-8").split("\x1f")
+            parts = raw[self.sig_len if rec[-1] == 2 else 0 :].decode("utf-8").split("\x1f")
             if parts[0] == doc_id:
                 return [*parts, "", "", ""][:4]
         return None

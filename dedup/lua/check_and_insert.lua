@@ -1,8 +1,11 @@
 -- Atomic check-and-insert for a batch of entries (dedup.redis_index documents the layout).
 -- KEYS[1] = <base>seq. ARGV: base, now, window, ttl_ms, min_equal, slot_len, sig_len,
--- bits, rows, bands, block, then one packed entry per ARGV:
---   b-bit signature (sig_len) | content hash (8) | (bands + 2) x (bucket u32, residual 2)
+-- bits, rows, bands, block, buckets, sweep, the bucket fields the batch needs (4-byte
+-- big-endian bucket numbers, ascending, concatenated), doc number bytes (3 or 4), then one
+-- packed entry per ARGV:
+--   b-bit signature (sig_len) | content hash (8) | (bands + 2) x (field index u32, residual 2)
 --   | id 0x1f site 0x1f url
+-- (field index: 1-based position of the bucket among the fields).
 -- Returns 4 values per entry: verdict code, cluster id, version, equal count
 -- (-1: no similarity, -2: exact content match).
 local base = ARGV[1]
@@ -18,15 +21,33 @@ local nb = tonumber(ARGV[10])
 local B = tonumber(ARGV[11])
 local NBUCKETS = tonumber(ARGV[12])
 local SWEEP = tonumber(ARGV[13])
-local FIRST = 14
-local RL = SL + 23
+local FIELDS = ARGV[14]
+local NW = #FIELDS / 4
+local FIRST = 16
+local find, sub, byte = string.find, string.sub, string.byte
+local spack, sunpack = struct.pack, struct.unpack
+local SLOTFMT = '>' .. string.rep('I4c2', nb + 2)
+local RL = 23
 local HDR = SL + 8 + (nb + 2) * 6
+local DW = tonumber(ARGV[15]) -- bytes of a doc number in a bucket record (3 or 4)
+local RW = 2 + DW
+local DFMT = '>I' .. DW
+local DMOD = 2 ^ (8 * DW)
 local NEW, DUP, NEWVER, UNCHANGED = 1, 2, 3, 4
 
 local seq_key = KEYS[1]
 local clock_key = base .. 't'
 local seq = tonumber(redis.call('GET', seq_key) or '0')
 local seq0 = seq
+
+-- A bucket record keeps its doc number modulo 2**(8 * DW); the full number is the latest one
+-- not above seq with that remainder (exact while fewer than 2**(8 * DW) documents are numbered
+-- within a window plus the pruning lag; see dedup.redis_index).
+local function doc_at(s, p)
+  local x = sunpack(DFMT, s, p)
+  if DW < 4 then x = seq - (seq - x) % DMOD end
+  return x
+end
 
 -- Time slots: f<slot> = first doc number allocated in the slot, n<slot> = documents indexed.
 -- Every document numbered below the first number of all slots after `limit` was allocated
@@ -53,54 +74,58 @@ end
 if #stale > 0 then redis.call('HDEL', clock_key, unpack(stale)) end
 redis.call('HSETNX', clock_key, 'f' .. slot, seq + 1)
 
--- Band buckets: fields of one hash; values are strings of 6-byte records (residual 2,
--- doc number u32) in doc number order, so expired records are a prefix. All buckets a batch
--- needs are read with one HMGET and the changed ones written back with one HSET.
+-- Band buckets: fields of one hash; values are strings of RW-byte records (residual 2,
+-- doc number DW bytes) in doc number order, so expired records are a prefix. All buckets a
+-- batch needs are read with HMGET and the changed ones written back with HSET (4000 a call);
+-- buckets[i], dirty[i] are indexed by field position.
 local bkey = base .. 'b'
-local buckets, dirty = {}, {}
+local buckets, dirty, fields = {}, {}, {}
 do
-  local want, seen = {}, {}
+  for i = 1, NW, 500 do
+    local n = math.min(500, NW - i + 1)
+    local part = { sunpack(string.rep('c4', n), FIELDS, 4 * i - 3) }
+    for j = 1, n do fields[i + j - 1] = part[j] end
+  end
+  -- the sweep: buckets after a cursor, besides those the batch touches (binary search in the
+  -- ascending fields)
   local cursor = tonumber(redis.call('HGET', clock_key, 'sweep') or '0')
-  for k = 0, SWEEP - 1 do
+  local extra = {}
+  for k = 0, math.min(SWEEP, NBUCKETS) - 1 do
     local b = (cursor + k) % NBUCKETS
-    if not seen[b] then seen[b] = true; want[#want + 1] = b end
+    local lo, hi = 1, NW
+    while lo <= hi do
+      local mid = math.floor((lo + hi) / 2)
+      local v = sunpack('>I4', fields[mid])
+      if v == b then lo = -1; break end
+      if v < b then lo = mid + 1 else hi = mid - 1 end
+    end
+    if lo ~= -1 and not extra[b] then extra[b] = true; fields[#fields + 1] = spack('>I4', b) end
   end
   redis.call('HSET', clock_key, 'sweep', (cursor + SWEEP) % NBUCKETS)
-  for i = FIRST, #ARGV do
-    local e = ARGV[i]
-    for k = 0, nb + 1 do
-      local b = struct.unpack('>I4', e, SL + 9 + k * 6)
-      if not seen[b] then seen[b] = true; want[#want + 1] = b end
+  local n = #fields
+  for i = 1, n, 4000 do
+    local part = redis.call('HMGET', bkey, unpack(fields, i, math.min(n, i + 3999)))
+    for j = 1, #part do
+      local s = part[j] or ''
+      if prune_min > 0 and #s >= RW and doc_at(s, 3) < prune_min then
+        local p = 1
+        while p <= #s and doc_at(s, p + 2) < prune_min do p = p + RW end
+        s = sub(s, p)
+        dirty[i + j - 1] = true
+      end
+      buckets[i + j - 1] = s
     end
   end
-  local got = {}
-  for i = 1, #want, 4000 do
-    local part = redis.call('HMGET', bkey, unpack(want, i, math.min(#want, i + 3999)))
-    for j = 1, #part do got[i + j - 1] = part[j] end
-  end
-  for i = 1, #want do
-    local s = got[i] or ''
-    if prune_min > 0 and #s >= 6 and struct.unpack('>I4', s, 3) < prune_min then
-      local p = 1
-      while p <= #s and struct.unpack('>I4', s, p + 2) < prune_min do p = p + 6 end
-      s = string.sub(s, p)
-      dirty[want[i]] = true
-    end
-    buckets[want[i]] = s
-  end
-end
-local function bucket(b)
-  return buckets[b]
 end
 
 local function matches(s, res)
   local out, init = {}, 1
   while true do
-    local p = string.find(s, res, init, true)
+    local p = find(s, res, init, true)
     if not p then return out end
-    if (p - 1) % 6 == 0 then
-      out[#out + 1] = struct.unpack('>I4', s, p + 2)
-      init = p + 6
+    if (p - 1) % RW == 0 then
+      out[#out + 1] = doc_at(s, p + 2)
+      init = p + RW
     else
       init = p + 1
     end
@@ -108,9 +133,10 @@ local function matches(s, res)
 end
 
 -- Document records: fixed width in blocks of B, addressed by doc number.
--- sig | time u32 | content hash 8 | version u32 | meta offset u32 | meta length u16 | flag u8
-local records, metas = {}, {}
-local ZEROS = string.rep('\0', SL)
+-- time u32 | content hash 8 | version u32 | meta offset u32 | meta length u16 | flag u8
+-- (flag 2: indexed, 1: duplicate). The meta of an indexed document starts with its b-bit
+-- signature (SL bytes); a duplicate's has none.
+local records, raws, metas, sigs = {}, {}, {}, {}
 local function record(d)
   local r = records[d]
   if r == nil then
@@ -123,16 +149,32 @@ local function record(d)
 end
 
 local function live(r)
-  return r and string.byte(r, SL + 23) > 0 and now - struct.unpack('>I4', r, SL + 1) < window
+  return r and byte(r, 23) > 0 and now - sunpack('>I4', r, 1) < window
 end
 
+local function split(raw)
+  local m = {}
+  for part in string.gmatch(raw .. '\31', '([^\31]*)\31') do m[#m + 1] = part end
+  return m
+end
+
+local function raw_meta(d, r)
+  local m = raws[d]
+  if m == nil then
+    local off, len = sunpack('>I4I2', r, 17)
+    m = redis.call('GETRANGE', base .. 'm:' .. math.floor(d / B), off, off + len - 1)
+    raws[d] = m
+  end
+  return m
+end
+
+-- {id, site, url, cluster}: cluster is empty for an indexed canonical document
 local function meta(d, r)
   local m = metas[d]
   if m == nil then
-    local off, len = struct.unpack('>I4I2', r, SL + 17)
-    local raw = redis.call('GETRANGE', base .. 'm:' .. math.floor(d / B), off, off + len - 1)
-    m = {}
-    for part in string.gmatch(raw .. '\31', '([^\31]*)\31') do m[#m + 1] = part end
+    local raw = raw_meta(d, r)
+    if byte(r, 23) == 2 then raw = sub(raw, SL + 1) end
+    m = split(raw)
     metas[d] = m
   end
   return m
@@ -144,10 +186,10 @@ local function cluster_of(m)
 end
 
 local function sig_bytes(d, r)
-  local t = records['b' .. d]
+  local t = sigs[d]
   if t == nil then
-    t = { string.byte(r, 1, SL) }
-    records['b' .. d] = t
+    t = { byte(raw_meta(d, r), 1, SL) }
+    sigs[d] = t
   end
   return t
 end
@@ -187,7 +229,7 @@ end
 -- New records and metas are collected per block and written once per block at the end.
 local indexed_now = 0
 local pending = {} -- block -> {first doc number, record list, meta list, meta length}
-local function insert(e, sig, ch, info, cluster, version, indexed)
+local function insert(slots, sig, ch, info, cluster, version, indexed)
   seq = seq + 1
   local d = seq
   local blk = math.floor(d / B)
@@ -196,57 +238,55 @@ local function insert(e, sig, ch, info, cluster, version, indexed)
     p = { first = d, recs = {}, metas = {}, mlen = redis.call('STRLEN', base .. 'm:' .. blk) }
     pending[blk] = p
   end
-  local mrec = info .. '\31' .. cluster
-  local flag, body = 1, ZEROS
-  if indexed then flag, body = 2, sig end
-  local rec = body .. struct.pack('>I4', now) .. ch .. struct.pack('>I4I4I2B', version, p.mlen, #mrec, flag)
+  local mrec, flag = info .. '\31' .. cluster, 1
+  if indexed then mrec, flag = sig .. mrec, 2 end
+  local rec = spack('>I4', now) .. ch .. spack('>I4I4I2B', version, p.mlen, #mrec, flag)
   p.mlen = p.mlen + #mrec
   p.recs[#p.recs + 1] = rec
   p.metas[#p.metas + 1] = mrec
   records[d] = rec
-  local m = {}
-  for part in string.gmatch(mrec .. '\31', '([^\31]*)\31') do m[#m + 1] = part end
-  metas[d] = m
-  local first = indexed and 0 or nb + 1
-  local tail = struct.pack('>I4', d)
-  for k = first, nb + 1 do
-    local o = SL + 9 + k * 6
-    local b = struct.unpack('>I4', e, o)
-    buckets[b] = buckets[b] .. string.sub(e, o + 4, o + 5) .. tail
-    dirty[b] = true
+  raws[d] = mrec
+  local tail = spack(DFMT, d % DMOD)
+  local first = indexed and 1 or nb + 2
+  for k = first, nb + 2 do
+    local i = slots[2 * k - 1]
+    buckets[i] = buckets[i] .. slots[2 * k] .. tail
+    dirty[i] = true
   end
   return d
 end
 
+-- Cluster list entries are the first three meta fields, `id 0x1f site 0x1f url` (encoded by
+-- dedup.redis_index: site and url may be abbreviated).
 local function record_duplicate(ckey, m, info)
-  if redis.call('EXISTS', ckey) == 0 then
+  if redis.call('RPUSH', ckey, info) == 1 then -- the cluster's first duplicate: canonical first
     if m[4] == nil or m[4] == '' then
-      redis.call('RPUSH', ckey, cjson.encode({ id = m[1], site = m[2] or '', url = m[3] or '' }))
+      redis.call('LPUSH', ckey, m[1] .. '\31' .. (m[2] or '') .. '\31' .. (m[3] or ''))
     else
-      redis.call('RPUSH', ckey, cjson.encode({ id = m[4], site = '', url = '' }))
+      redis.call('LPUSH', ckey, m[4] .. '\31\31')
     end
   end
-  local parts = {}
-  for part in string.gmatch(info .. '\31', '([^\31]*)\31') do parts[#parts + 1] = part end
-  redis.call('RPUSH', ckey, cjson.encode({ id = parts[1], site = parts[2] or '', url = parts[3] or '' }))
   redis.call('PEXPIRE', ckey, ttl)
 end
 
 local out = {}
+local n_out = 0
+local function emit(a, b, c, d)
+  out[n_out + 1] = a; out[n_out + 2] = b; out[n_out + 3] = c; out[n_out + 4] = d
+  n_out = n_out + 4
+end
 for i = FIRST, #ARGV do
   local e = ARGV[i]
-  local sig = string.sub(e, 1, SL)
-  local ch = string.sub(e, SL + 1, SL + 8)
-  local info = string.sub(e, HDR + 1)
+  local sig = sub(e, 1, SL)
+  local ch = sub(e, SL + 1, SL + 8)
+  local info = sub(e, HDR + 1)
   local id = string.match(info, '^([^\31]*)')
-  local function slot_of(k)
-    local o = SL + 9 + k * 6
-    return struct.unpack('>I4', e, o), string.sub(e, o + 4, o + 5)
-  end
+  -- slots[2k - 1], slots[2k]: field index and residual of band k - 1 (k = nb + 1: content
+  -- hash, k = nb + 2: document id)
+  local slots = { sunpack(SLOTFMT, e, SL + 9) }
   -- 1, 2: known document id (latest live record)
   local prev, prev_rec = nil, nil
-  local ib, ir = slot_of(nb + 1)
-  local ms = matches(bucket(ib), ir)
+  local ms = matches(buckets[slots[2 * nb + 3]], slots[2 * nb + 4])
   for j = #ms, 1, -1 do
     local r = record(ms[j])
     if live(r) and meta(ms[j], r)[1] == id then
@@ -256,50 +296,67 @@ for i = FIRST, #ARGV do
   end
   if prev then
     local m = meta(prev, prev_rec)
-    local version = struct.unpack('>I4', prev_rec, SL + 13)
+    local version = sunpack('>I4', prev_rec, 13)
     local cluster = cluster_of(m)
-    if string.sub(prev_rec, SL + 5, SL + 12) == ch then
-      out[#out + 1] = UNCHANGED; out[#out + 1] = cluster; out[#out + 1] = version; out[#out + 1] = -1
+    if sub(prev_rec, 5, 12) == ch then
+      emit(UNCHANGED, cluster, version, -1)
     else
       local c = cluster
       if c == id then c = '' end
-      if string.byte(prev_rec, SL + 23) == 1 then indexed_now = indexed_now + 1 end -- a duplicate joins the bands
-      insert(e, sig, ch, info, c, version + 1, true)
-      out[#out + 1] = NEWVER; out[#out + 1] = cluster; out[#out + 1] = version + 1; out[#out + 1] = -1
+      if byte(prev_rec, 23) == 1 then indexed_now = indexed_now + 1 end -- a duplicate joins the bands
+      insert(slots, sig, ch, info, c, version + 1, true)
+      emit(NEWVER, cluster, version + 1, -1)
     end
   else
     -- 3: exact content of an indexed document (earliest live one)
     local hit, equal = nil, -2
-    local cb, cr = slot_of(nb)
-    for _, d in ipairs(matches(bucket(cb), cr)) do
-      local r = record(d)
-      if live(r) and string.byte(r, SL + 23) == 2 and string.sub(r, SL + 5, SL + 12) == ch then
-        hit = d
-        break
+    do
+      local s, res = buckets[slots[2 * nb + 1]], slots[2 * nb + 2]
+      local p = find(s, res, 1, true)
+      while p do
+        if (p - 1) % RW == 0 then
+          local d = doc_at(s, p + 2)
+          local r = record(d)
+          if live(r) and byte(r, 23) == 2 and sub(r, 5, 12) == ch then
+            hit = d
+            break
+          end
+          p = find(s, res, p + RW, true)
+        else
+          p = find(s, res, p + 1, true)
+        end
       end
     end
     -- 4: LSH candidates whose band really matches, verified on the b-bit signature
     if hit == nil then
-      local ta = { string.byte(sig, 1, SL) }
+      local ta = nil
       local done = {}
       local best_eq = -1
       for k = 0, nb - 1 do
-        local b, res = slot_of(k)
-        for _, d in ipairs(matches(bucket(b), res)) do
-          if not done[d] then
-            local r = record(d)
-            if live(r) and string.byte(r, SL + 23) == 2 then
-              local tb = sig_bytes(d, r)
-              if band_equal(ta, tb, k) then
-                done[d] = true
-                local eq = equal_count(ta, tb)
-                if eq >= min_equal and (eq > best_eq or (eq == best_eq and d < hit)) then
-                  hit, best_eq = d, eq
+        local s, res = buckets[slots[2 * k + 1]], slots[2 * k + 2]
+        local p = find(s, res, 1, true)
+        while p do
+          if (p - 1) % RW == 0 then
+            local d = doc_at(s, p + 2)
+            if not done[d] then
+              local r = record(d)
+              if live(r) and byte(r, 23) == 2 then
+                if ta == nil then ta = { byte(sig, 1, SL) } end
+                local tb = sig_bytes(d, r)
+                if band_equal(ta, tb, k) then
+                  done[d] = true
+                  local eq = equal_count(ta, tb)
+                  if eq >= min_equal and (eq > best_eq or (eq == best_eq and d < hit)) then
+                    hit, best_eq = d, eq
+                  end
                 end
+              else
+                done[d] = true
               end
-            else
-              done[d] = true
             end
+            p = find(s, res, p + RW, true)
+          else
+            p = find(s, res, p + 1, true)
           end
         end
       end
@@ -308,21 +365,21 @@ for i = FIRST, #ARGV do
     if hit then
       local m = meta(hit, record(hit))
       local cluster = cluster_of(m)
-      insert(e, sig, ch, id .. '\31\31', cluster, 1, false) -- url, site: in the cluster list
+      insert(slots, sig, ch, id .. '\31\31', cluster, 1, false) -- url, site: in the cluster list
       record_duplicate(base .. 'cluster:' .. cluster, m, info)
-      out[#out + 1] = DUP; out[#out + 1] = cluster; out[#out + 1] = 1; out[#out + 1] = equal
+      emit(DUP, cluster, 1, equal)
     else
       indexed_now = indexed_now + 1
-      insert(e, sig, ch, info, '', 1, true)
-      out[#out + 1] = NEW; out[#out + 1] = id; out[#out + 1] = 1; out[#out + 1] = -1
+      insert(slots, sig, ch, info, '', 1, true)
+      emit(NEW, id, 1, -1)
     end
   end
 end
 
 local changed = {}
-for b, _ in pairs(dirty) do
-  changed[#changed + 1] = b
-  changed[#changed + 1] = buckets[b]
+for i, _ in pairs(dirty) do
+  changed[#changed + 1] = fields[i]
+  changed[#changed + 1] = buckets[i]
 end
 for i = 1, #changed, 4000 do
   redis.call('HSET', bkey, unpack(changed, i, math.min(#changed, i + 3999)))

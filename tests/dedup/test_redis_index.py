@@ -12,7 +12,7 @@ import redis
 from datasketch import MinHash
 
 from dedup.index import IndexEntry, Verdict
-from dedup.redis_index import RedisIndex, compress_many, estimate_from_equal
+from dedup.redis_index import RedisIndex, compress_many, decode_meta, encode_meta, estimate_from_equal
 from dedup.signature_bits import compress, estimate_jaccard
 
 VOCAB = [f"w{i}" for i in range(20000)]
@@ -95,6 +95,50 @@ def test_cluster_members(redis_client: redis.Redis) -> None:
     assert redis_client.exists("newsdedup:{idx}:cluster:a")
 
 
+@pytest.mark.parametrize(("doc_id", "site", "url"), [
+    ("vnexpress.net:4001", "vnexpress.net", "https://vnexpress.net/thoi-su/bai-4001.html"),  # both abbreviated
+    ("vnexpress.net:4001", "vnexpress.net", "http://vnexpress.net/a"),  # http: kept whole
+    ("a", "s.vn", "https://s.vn/a"),  # the site is not the id's prefix
+    ("a:b:1", "a:b", "https://a:b/x"),  # a site with ':' is never abbreviated
+    ("x.vn:1", "x.vn", "https://x.vn.evil.com/p"),  # not https://<site>/
+    ("tuổi-trẻ:1", "tuổi-trẻ", "https://tuổi-trẻ/đường/ph\u1edf"),
+    ("", "", ""),
+    ("id", "", "https:///"),
+])
+def test_meta_encoding_round_trip(doc_id: str, site: str, url: str) -> None:
+    raw = encode_meta(doc_id, site, url)
+    assert decode_meta(raw) == {"id": doc_id, "url": url, "site": site}
+    assert len(raw) <= len(f"{doc_id}\x1f{site}\x1f{url}".encode())
+
+
+def test_meta_encoding_control_characters_become_spaces() -> None:
+    assert decode_meta(encode_meta("a\x1fb", "\x01s", "u\x01")) == {"id": "a b", "url": "u ", "site": " s"}
+
+
+def test_cluster_members_with_crawler_ids(redis_client: redis.Redis) -> None:
+    """Ids ``<site>:<n>`` and urls ``https://<site>/...`` are stored abbreviated, listed whole."""
+    rng = random.Random(12)
+    idx = RedisIndex(redis_client)
+    a, c = text(rng), text(rng)
+    docs = [("vne.vn:1", a, "vne.vn", "https://vne.vn/a-1.html"), ("tt.vn:2", c, "tt.vn", "https://tt.vn/c-2.html"),
+            ("tt.vn:3", edited(a, rng, 2), "tt.vn", "http://m.tt.vn/a-3"), ("z:4", a, "other", "https://other/4")]
+    idx.check_and_insert([IndexEntry(i, signature(t), " ".join(t), url=u, site=s) for i, t, s, u in docs])
+    want = [{"id": i, "url": u, "site": s} for i, _, s, u in docs]
+    assert idx.cluster_members("vne.vn:1") == [want[0], want[2], want[3]]
+    assert idx.cluster_members("tt.vn:2") == [want[1]]  # a singleton: read from its record
+
+
+def test_duplicates_keep_no_signature(redis_client: redis.Redis) -> None:
+    rng = random.Random(13)
+    idx = RedisIndex(redis_client)
+    a = text(rng)
+    got = idx.check_and_insert([entry("a", a), entry("b", edited(a, rng, 2)), entry("c", a)])
+    assert [d.verdict for d in got] == [Verdict.NEW, Verdict.DUPLICATE, Verdict.DUPLICATE]
+    metas = redis_client.get("newsdedup:{idx}:m:0")
+    assert metas == compress(signature(a)) + b"a\x1fs.vn\x1f\x01/a\x1f" + b"b\x1f\x1f\x1fa" + b"c\x1f\x1f\x1fa"
+    assert redis_client.strlen("newsdedup:{idx}:s:0") == idx.block * 23
+
+
 def test_distinct_below_threshold(redis_client: redis.Redis) -> None:
     rng = random.Random(3)
     idx = RedisIndex(redis_client)
@@ -163,11 +207,11 @@ def test_expired_records_are_pruned(redis_client: redis.Redis) -> None:
     idx.check_and_insert([entry(f"old{i}", text(rng)) for i in range(30)])
     assert len(idx) == 30
     old_bytes = sum(len(v) for v in redis_client.hvals("newsdedup:{idx}:b"))
-    assert old_bytes == 30 * (idx.bands + 2) * 6
+    assert old_bytes == 30 * (idx.bands + 2) * (2 + idx.doc_bytes)
     clock.now += window + 3 * idx.slot_len  # prunable (one slot of skew slack)
     assert len(idx) == 0
     idx.check_and_insert([entry("new", text(rng))])  # the sweep visits every bucket of 16
-    assert sum(len(v) for v in redis_client.hvals("newsdedup:{idx}:b")) == (idx.bands + 2) * 6
+    assert sum(len(v) for v in redis_client.hvals("newsdedup:{idx}:b")) == (idx.bands + 2) * (2 + idx.doc_bytes)
     assert len(idx) == 1
     ttl = redis_client.pttl("newsdedup:{idx}:b")
     assert 0 < ttl <= (window + idx.slot_len) * 1000
@@ -257,3 +301,43 @@ def test_two_processes_near_duplicate_pairs_yield_one_new_each(redis_url: str) -
         assert sorted([x[0], y[0]]) == ["duplicate", "new"], (i, x, y)
         winner = f"{i}-x" if x[0] == "new" else f"{i}-y"
         assert x[1] == y[1] == winner
+
+
+@pytest.mark.parametrize(("capacity", "doc_bytes"), [(1000, 3), (1 << 21, 4)])
+def test_doc_numbers_across_the_3_byte_wrap(redis_client: redis.Redis, capacity: int, doc_bytes: int) -> None:
+    """Bucket records keep doc numbers modulo 2**24 (small capacity): verdicts stay exact across
+    the wrap, the same as with 4-byte numbers and as the memory index."""
+    from dedup.memory_index import MemoryIndex
+
+    rng = random.Random(14)
+    idx = RedisIndex(redis_client, capacity=capacity, batch_size=5)
+    assert idx.doc_bytes == doc_bytes
+    redis_client.set("newsdedup:{idx}:seq", (1 << 24) - 12)  # numbering crosses 2**24 mid-run
+    docs = [text(rng) for _ in range(10)]
+    seq = []
+    for i in range(40):
+        base = docs[rng.randrange(len(docs))]
+        kind = rng.random()
+        doc = base if kind < 0.3 else edited(base, rng, 3) if kind < 0.7 else text(rng)
+        seq.append(entry(f"d{rng.randrange(30)}", doc))
+        if i % 6 == 0:
+            seq.append(rng.choice(seq))  # a re-crawl
+    got = idx.check_and_insert(seq)
+    assert got == MemoryIndex().check_and_insert(seq)
+    assert int(redis_client.get("newsdedup:{idx}:seq") or 0) > 1 << 24
+    assert {d.verdict for d in got} == set(Verdict)
+    late = idx.cluster_members(got[-1].cluster)
+    assert late and late[0]["id"] == got[-1].cluster
+
+
+def test_bad_entry_mid_stream_leaves_the_client_usable(redis_client: redis.Redis) -> None:
+    rng = random.Random(15)
+    idx = RedisIndex(redis_client, batch_size=2)
+    good = [entry(f"g{i}", text(rng)) for i in range(6)]
+    bad = IndexEntry("bad", np.zeros(64, np.uint64), "x")
+    with pytest.raises(ValueError, match="signatures have 64 values"):
+        idx.check_and_insert([*good, bad])  # batches 1-3 are in flight or done when batch 4 fails
+    assert redis_client.ping()
+    got = idx.check_and_insert(good)  # the batches sent before the error were applied
+    assert [d.verdict for d in got[:4]] == [Verdict.UNCHANGED] * 4
+    assert idx.cluster_members("g0") == [{"id": "g0", "url": "https://s.vn/g0", "site": "s.vn"}]
