@@ -41,6 +41,7 @@ def serve_mirror(per_site: int) -> None:
     content = mirror_from_baomoi(BAOMOI, per_site=per_site) if BAOMOI.is_file() else demo_mirror()
     with MirrorServer(content) as server:
         origins = server.start() if not server.origins else server.origins
+        server.warm()  # pages pre-rendered: the mirror's CPU should not be what is measured
         urls = [a.url for a in server.expected_articles()]
         print(json.dumps({"origins": origins, "urls": urls, "source": "baomoi" if BAOMOI.is_file() else "demo"}),
               flush=True)

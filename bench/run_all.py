@@ -103,13 +103,13 @@ def parse_dedup_quality(out: str) -> list[Row]:
     lines = out.splitlines()
     head = next(i for i, x in enumerate(lines) if x.strip().startswith("threshold"))
     names = lines[head].split()[1:]
-    values = next(x.split() for x in lines[head + 1:] if re.match(r"^\s+0?\.50?\s", x))
+    values = next(x.split() for x in lines[head + 1:] if re.match(r"^\s+0?\.55\s", x))
     cells = dict(zip(names, values[1:], strict=False))
     recall = min(float(v) for k, v in cells.items() if k not in ("different_articles", "shared_std_paragraph",
                                                                  "seed000~001"))
     fp = max(float(cells.get("different_articles", 0)), float(cells.get("shared_std_paragraph", 0)))
-    return [row("dedup recall (worst transformation, t=0.5)", "", None, "dedup", recall, "recall", "catch all"),
-            row("dedup false positives (distinct pairs, t=0.5)", "", None, "dedup", fp, "rate", "0")]
+    return [row("dedup recall (worst transformation, t=0.55)", "", None, "dedup", recall, "recall", "catch all"),
+            row("dedup false positives (distinct pairs, t=0.55)", "", None, "dedup", fp, "rate", "0")]
 
 
 def parse_crawl(out: str) -> list[Row]:
@@ -134,7 +134,7 @@ BENCHES = [
     Bench("bench_index.py", ["--docs", "20000", "--queries", "1000"], 240, parse_index),
     Bench("bench_extract.py", ["--repeat", "5"], 180, parse_extract),
     Bench("quality.py", [], 240, parse_quality),
-    Bench("dedup_quality.py", ["--n", "30", "--pairs", "300", "--k", "3", "--thresholds", "0.5"], 180,
+    Bench("dedup_quality.py", ["--n", "100", "--pairs", "500", "--k", "2", "--thresholds", "0.55"], 180,
           parse_dedup_quality),
     Bench("bench_queue.py", ["--docs", "20000", "--repeat", "3"], 180, parse_queue),
     Bench("bench_crawl.py", ["--per-site", "400"], 300, parse_crawl),

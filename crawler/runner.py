@@ -51,9 +51,14 @@ def scrapy_settings(settings: Settings) -> dict[str, Any]:
         "DOWNLOADER_MIDDLEWARES": {
             "scrapy.downloadermiddlewares.httpauth.HttpAuthMiddleware": None,
             "scrapy.downloadermiddlewares.httpproxy.HttpProxyMiddleware": None,
+            "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
+            "scrapy.downloadermiddlewares.cookies.CookiesMiddleware": None,
             "crawler.safety.PrivateAddressGuard": 560,
         },
-        "SPIDER_MIDDLEWARES": {"scrapy.spidermiddlewares.depth.DepthMiddleware": None},
+        # unused per-response work trimmed (DESIGN: Scrapy's cost is per request)
+        "SPIDER_MIDDLEWARES": {"scrapy.spidermiddlewares.depth.DepthMiddleware": None,
+                               "scrapy.spidermiddlewares.referer.RefererMiddleware": None},
+        "MEMUSAGE_ENABLED": False,
         "ITEM_PIPELINES": {"crawler.pipelines.DedupPublishPipeline": 300},
         "EXTENSIONS": {"crawler.health_extension.HealthExtension": 500, "crawler.metrics_extension.MetricsExtension": 510},
         "NEWSDEDUP_SETTINGS": settings,
