@@ -30,20 +30,28 @@ from docqueue.document import Document, validate_document
 log = logging.getLogger(__name__)
 
 # Publish a batch atomically: an entry is added only if its version is newer than the
-# highest version already published for that document id.
+# highest version already published for that document id (one HMGET and one HSET per batch).
 _PUBLISH_LUA = """
+local n = #ARGV / 3
+local ids = {}
+for i = 1, n do ids[i] = ARGV[3 * i - 2] end
+local seen = redis.call('HMGET', KEYS[2], unpack(ids))
+local newest = {}
 local added = {}
-for i = 1, #ARGV, 3 do
-  local id, version, doc = ARGV[i], tonumber(ARGV[i + 1]), ARGV[i + 2]
-  local seen = tonumber(redis.call('HGET', KEYS[2], id) or '0')
-  if version > seen then
-    local entry = redis.call('XADD', KEYS[1], '*', 'id', id, 'version', version, 'doc', doc)
-    redis.call('HSET', KEYS[2], id, version)
-    added[#added + 1] = entry
+local updates = {}
+for i = 1, n do
+  local id, version, doc = ARGV[3 * i - 2], tonumber(ARGV[3 * i - 1]), ARGV[3 * i]
+  local known = newest[id] or tonumber(seen[i] or '0') or 0
+  if version > known then
+    added[i] = redis.call('XADD', KEYS[1], '*', 'id', id, 'version', version, 'doc', doc)
+    newest[id] = version
+    updates[#updates + 1] = id
+    updates[#updates + 1] = version
   else
-    added[#added + 1] = false
+    added[i] = false
   end
 end
+if #updates > 0 then redis.call('HSET', KEYS[2], unpack(updates)) end
 return added
 """
 
