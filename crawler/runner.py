@@ -132,20 +132,19 @@ def run_spider(settings: Settings, spidercls: type, extra_scrapy: dict[str, Any]
     for name in ("", "scrapy", "twisted"):  # Scrapy opens these to DEBUG; keep the CLI's level (-v: debug)
         logging.getLogger(name).setLevel(root_level)
     crawler = process.create_crawler(spidercls)
-    process.crawl(crawler, **spider_kwargs)
     handler = on_signal or _default_on_signal
     received = [0]
-    from twisted.internet import reactor
 
-    def _install() -> None:
-        def _on_signal(signum: int, _frame: Any) -> None:
-            received[0] += 1
-            reactor.callFromThread(handler, crawler, received[0])
+    def _on_signal(signum: int, _frame: Any) -> None:
+        from twisted.internet import reactor  # imported late: Scrapy installs its reactor in crawl()
 
-        signal.signal(signal.SIGTERM, _on_signal)
-        signal.signal(signal.SIGINT, _on_signal)
+        received[0] += 1
+        reactor.callFromThread(handler, crawler, received[0])
 
-    reactor.callWhenRunning(_install)
+    # installed before the crawl starts: the spider may take work before the reactor runs
+    signal.signal(signal.SIGTERM, _on_signal)
+    signal.signal(signal.SIGINT, _on_signal)
+    process.crawl(crawler, **spider_kwargs)
     process.start(install_signal_handlers=False)
     return CrawlSummary(dict(crawler.stats.get_stats()) if crawler.stats else {})
 
