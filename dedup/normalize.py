@@ -22,6 +22,7 @@ a plain `re`/`str` reference implementation.
 from __future__ import annotations
 
 import unicodedata
+from functools import lru_cache
 
 import numpy as np
 import xxhash
@@ -102,9 +103,21 @@ def _fold_codepoints(src, fold, kind, aux, toned_a, toned_e, toned_y):  # pragma
 
 def normalize(text: str) -> str:
     """Matching form of `text`: folded spelling, lower case, tokens joined by single spaces."""
+    if len(text) <= _CACHED_LEN:
+        return _normalize_short(text)
+    return _normalize(text)
+
+
+def _normalize(text: str) -> str:
     src = np.frombuffer(unicodedata.normalize("NFC", text).encode("utf-32-le", "surrogatepass"), np.uint32)
     folded = _fold_codepoints(src, _FOLD, _KIND, _AUX, _TONED_A, _TONED_E, _TONED_Y)
     return folded.tobytes().decode("utf-32-le", "surrogatepass")
+
+
+# Paragraphs and lines are normalised by several layers (text rules, learned blocks, the
+# dedup stage) in a row: remembering the short ones saves most of that repeated work.
+_CACHED_LEN = 2000
+_normalize_short = lru_cache(maxsize=8192)(_normalize)
 
 
 def tokens(text: str) -> list[str]:
