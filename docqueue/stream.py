@@ -167,7 +167,7 @@ class DocumentQueue:
 
     def _delivery_counts(self, group: str, ids: list[Any]) -> dict[str, int]:
         out: dict[str, int] = {}
-        lo, hi = min(ids, key=_id_key), max(ids, key=_id_key)
+        lo, hi = min(ids, key=stream_id_key), max(ids, key=stream_id_key)
         for row in self.client.xpending_range(self.stream, group, min=lo, max=hi, count=len(ids) * 4 + 10):
             mid = row["message_id"]
             out[mid.decode() if isinstance(mid, bytes) else mid] = int(row["times_delivered"])
@@ -269,11 +269,11 @@ class DocumentQueue:
             return 0  # nobody has read anything yet: keep everything
         floor: tuple[int, int] | None = None
         for g in groups:
-            last = _id_key(g["last-delivered-id"])
+            last = stream_id_key(g["last-delivered-id"])
             candidate = (last[0], last[1] + 1)  # everything up to last-delivered has been read
             if int(g["pending"]):
                 oldest = self.client.xpending(self.stream, g["name"])["min"]
-                candidate = min(candidate, _id_key(oldest))
+                candidate = min(candidate, stream_id_key(oldest))
             floor = candidate if floor is None else min(floor, candidate)
         assert floor is not None
         return int(self.client.xtrim(self.stream, minid=f"{floor[0]}-{floor[1]}", approximate=False))
@@ -288,14 +288,18 @@ class DocumentQueue:
             groups = []
         for g in groups:
             name = g["name"].decode() if isinstance(g["name"], bytes) else g["name"]
-            last = _id_key(g["last-delivered-id"])
-            unread = len(self.client.xrange(self.stream, min=f"({last[0]}-{last[1]}", max="+", count=100_001))
-            info["groups"][name] = {"pending": int(g["pending"]), "unread": unread,
+            unread = g.get("lag")  # Redis >= 7: kept by the server
+            if unread is None:  # Redis 6.2: count (bounded) what lies past the last delivered id
+                last = stream_id_key(g["last-delivered-id"])
+                unread = len(self.client.xrange(self.stream, min=f"({last[0]}-{last[1]}", max="+",
+                                                count=100_001))
+            info["groups"][name] = {"pending": int(g["pending"]), "unread": int(unread),
                                     "consumers": int(g["consumers"])}
         return info
 
 
-def _id_key(entry_id: Any) -> tuple[int, int]:
+def stream_id_key(entry_id: Any) -> tuple[int, int]:
+    """A stream entry id ('ms-seq', str or bytes) as a sortable tuple."""
     text = entry_id.decode() if isinstance(entry_id, bytes) else str(entry_id)
     ms, _, seq = text.partition("-")
     return int(ms), int(seq or 0)

@@ -26,6 +26,8 @@ from typing import Any
 import orjson
 import redis
 
+from docqueue.stream import stream_id_key
+
 log = logging.getLogger(__name__)
 
 GROUP = "workers"
@@ -97,11 +99,6 @@ class Task:
 
 def _s(value: Any) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
-
-
-def _id_key(entry_id: Any) -> tuple[int, int]:
-    ms, _, seq = _s(entry_id).partition("-")
-    return int(ms), int(seq or 0)
 
 
 class TaskQueue:
@@ -217,7 +214,7 @@ class TaskQueue:
         return out
 
     def _deliveries(self, ids: list[Any]) -> dict[str, int]:
-        lo, hi = min(ids, key=_id_key), max(ids, key=_id_key)
+        lo, hi = min(ids, key=stream_id_key), max(ids, key=stream_id_key)
         rows = self.client.xpending_range(self.stream, GROUP, min=lo, max=hi, count=len(ids) * 4 + 10)
         return {_s(r["message_id"]): int(r["times_delivered"]) for r in rows}
 
@@ -226,7 +223,7 @@ class TaskQueue:
         the entries another worker has taken over meanwhile (this one was silent too long)."""
         if not entries:
             return []
-        lo, hi = min(entries, key=_id_key), max(entries, key=_id_key)
+        lo, hi = min(entries, key=stream_id_key), max(entries, key=stream_id_key)
         rows = self.client.xpending_range(self.stream, GROUP, min=lo, max=hi, count=len(entries) * 4 + 100,
                                           consumername=consumer)
         mine = {_s(r["message_id"]) for r in rows}
@@ -290,8 +287,8 @@ class TaskQueue:
                 continue
             out["pending"] = int(g["pending"])
             out["consumers"] = int(g["consumers"])
-            last = _id_key(g["last-delivered-id"])
-            if _id_key(stream["last-generated-id"]) > last:
+            last = stream_id_key(g["last-delivered-id"])
+            if stream_id_key(stream["last-generated-id"]) > last:
                 out["undelivered"] = len(self.client.xrange(self.stream, min=f"({last[0]}-{last[1]}", max="+",
                                                             count=100_000))
         return out
@@ -309,10 +306,10 @@ class TaskQueue:
             return 0
         if not groups:
             return 0
-        last = _id_key(groups[0]["last-delivered-id"])
+        last = stream_id_key(groups[0]["last-delivered-id"])
         floor = (last[0], last[1] + 1)
         if int(groups[0]["pending"]):
-            floor = min(floor, _id_key(self.client.xpending(self.stream, GROUP)["min"]))
+            floor = min(floor, stream_id_key(self.client.xpending(self.stream, GROUP)["min"]))
         return int(self.client.xtrim(self.stream, minid=f"{floor[0]}-{floor[1]}", approximate=True))
 
     def forget_idle_consumers(self, idle_seconds: float = 86400.0) -> int:
