@@ -56,8 +56,7 @@ def scrapy_settings(settings: Settings) -> dict[str, Any]:
             "crawler.safety.PrivateAddressGuard": 560,
         },
         # unused per-response work trimmed (DESIGN: Scrapy's cost is per request)
-        "SPIDER_MIDDLEWARES": {"scrapy.spidermiddlewares.depth.DepthMiddleware": None,
-                               "scrapy.spidermiddlewares.referer.RefererMiddleware": None},
+        "SPIDER_MIDDLEWARES": {"scrapy.spidermiddlewares.depth.DepthMiddleware": None},
         "MEMUSAGE_ENABLED": False,
         "ITEM_PIPELINES": {"crawler.pipelines.DedupPublishPipeline": 300},
         "EXTENSIONS": {"crawler.health_extension.HealthExtension": 500, "crawler.metrics_extension.MetricsExtension": 510},

@@ -13,6 +13,10 @@ COLUMNS = ("pages", "new", "duplicate", "new_version", "unchanged", "not_modifie
            "failures")
 
 
+LABELS = {"duplicate": "dups", "new_version": "new ver", "unchanged": "same", "not_modified": "304",
+          "no_article": "no art", "failures": "failed"}
+
+
 def summary_dict(summary: Any, sites: list[str]) -> dict[str, Any]:
     per_site = {s: {c: summary.per_site(s, c) for c in COLUMNS} for s in sites}
     return {
@@ -53,7 +57,7 @@ def print_summary(summary: Any, sites: list[str], as_json: bool = False) -> dict
     table = Table(title="Crawl summary")
     table.add_column("site")
     for c in COLUMNS:
-        table.add_column(c, justify="right")
+        table.add_column(LABELS.get(c, c), justify="right")
     for site, counts in data["sites"].items():
         table.add_row(site, *(str(counts[c]) for c in COLUMNS))
     console.print(table)
