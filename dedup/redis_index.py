@@ -23,7 +23,11 @@ many keys requires there; ``hash_tag=""`` gives plain ``<prefix>...`` keys):
   numbered within one window (plus the ≤ 2S pruning lag), 16x the capacity; a wrongly
   resolved number can only add a candidate, which is verified like any other. Band k
   (k < bands) hashes its rows; pseudo-band ``bands`` is the content hash, ``bands+1`` the
-  document id. A band hit is confirmed on the stored b-bit rows of that band, so candidates
+  document id; a duplicate has one more record, in the bucket of its cluster: bucket = the
+  first 4 bytes (big-endian) of SHA-1(cluster id) >> (32 - bucket bits), residual = bytes 5-6
+  (the script hashes with ``redis.sha1hex``), so a cluster's members need no key of their own
+  (format 2 kept a list key per cluster: ≈ 48 B/doc in bench/bench_index.py, mostly per-key
+  overhead). A band hit is confirmed on the stored b-bit rows of that band, so candidates
   equal exact band matches up to ~2**-56. Packed strings rather than a field per record:
   ≈ 6 instead of ≈ 10-60 bytes a record, and expired records form a prefix that is cut
   cheaply. A batch reads every bucket it needs with HMGET and writes the changed ones back
@@ -33,29 +37,40 @@ many keys requires there; ``hash_tag=""`` gives plain ``<prefix>...`` keys):
   ``inserted u32 | content hash 8 | version u32 | meta offset u32 | meta length u16 |
   flag u8`` (flag 2 indexed, 1 duplicate). Pre-allocated whole, so SETRANGE never
   over-allocates.
-- ``<base>m:<block>`` string, per document of the block: its b-bit signature (indexed
-  documents only: a duplicate keeps none), then ``id 0x1f site 0x1f url 0x1f cluster``
-  (`encode_meta`: a site that is the id's prefix and the ``https://<site>`` of the url are
-  abbreviated; cluster empty for an indexed canonical; a duplicate keeps only id and cluster,
-  its url and site are in the cluster list); appended, rewritten exactly once the block is full.
-- ``<base>cluster:<id>`` list of ``id 0x1f site 0x1f url`` (`encode_meta`): canonical first,
-  then each duplicate, created at the first duplicate.
+- ``<base>m:<chunk>`` one metadata stream cut in chunks of 65,530 bytes (one 64 KiB
+  allocation each: pre-allocated whole at their first write, so nothing is over-allocated;
+  an entry may continue in the next chunk). Per document, in document order: its b-bit
+  signature (indexed documents only: a duplicate keeps none), then ``id 0x1f site 0x1f url
+  0x1f cluster`` (`encode_meta`: a site that is the id's prefix and the ``https://<site>`` of
+  the url are abbreviated; cluster empty for an indexed canonical). The record's meta offset
+  is the entry's position in the stream modulo 65,530 x 65,536 (< 2**32); chunk
+  ``offset // 65530`` holds it, so chunk names repeat after ≈ 4.3 GB of metadata (a chunk is
+  cleared when the stream reaches its start again): exact while less than that is written
+  within W + S, ≈ 20 million documents at ≈ 200 bytes (3-byte doc numbers bound a window
+  to 2**24 documents anyway).
+- ``<base>mt`` string: the stream's tail (the next entry's offset).
+- ``cluster_members``: the canonical is the earliest live record of the cluster id (its
+  id/site/url), then the live duplicates found in the cluster's bucket whose cluster field is
+  that id, in insertion order.
 
 Expiry guarantee (W = window_seconds, S = W/64): a document matches for exactly W seconds
 of the index clock after insertion (each record stores its time; the script ignores older
 ones), never less. Its bucket records are cut the next time a batch reads their bucket after
 W + 2S: a batch reads the buckets it touches plus the next 64 of a sweep, so every bucket at
 least once per 2**bucket_bits / 64 batches; the hash ``b`` expires W + S after the last batch.
-A record block (``s``, ``m``) expires W + S after the last write to it, i.e. W + S after its
-last document; a cluster list W + S after its last member joined.
+A record block (``s``) or metadata chunk (``m``) expires W + S after the last write to it,
+i.e. W + S after its last document. A cluster member is listed for exactly W seconds after
+it joined, like any match; a canonical while it matches (if it has expired and members are
+still live, the list starts with its id alone).
 
 Nothing is pickled: ids, urls and sites are UTF-8, numbers are big-endian binary.
 """
 
 from __future__ import annotations
 
+import hashlib
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -73,6 +88,8 @@ _VERDICTS = {1: Verdict.NEW, 2: Verdict.DUPLICATE, 3: Verdict.NEW_VERSION, 4: Ve
 _SLOTS_PER_WINDOW = 64
 _SWEEP = 64  # buckets pruned per batch besides the ones the batch touches
 _BLOCK_BYTES = 32768 - 8  # a record block fills one 32 KiB allocation with its sds header
+CHUNK_BYTES = 65536 - 6  # a metadata chunk fills one 64 KiB allocation with its sds header (type 16) and NUL
+CHUNK_NAMES = 65536  # metadata offsets are modulo CHUNK_BYTES * CHUNK_NAMES (< 2**32)
 _ADOPTED = ("bucket_bits", "doc_bytes")  # sized from `capacity` by the first worker; others adopt them
 _DOC3_CAPACITY = 1 << 20  # 3-byte doc numbers in bucket records up to this capacity (16x headroom)
 _RECORD = 23  # time u32 | content hash 8 | version u32 | meta offset u32 | meta length u16 | flag u8
@@ -106,19 +123,23 @@ def compress_many(signatures: np.ndarray, bits: int) -> list[bytes]:
 
 
 def _clean(text: str) -> str:
-    return text.replace("\x1f", " ").replace("\x01", " ")
+    return text.replace("\x1f", " ").replace("\x01", " ").replace("\x02", " ")
 
 
 def encode_meta(doc_id: str, site: str, url: str) -> bytes:
     """``id 0x1f site 0x1f url``, UTF-8, with the crawler's redundancy taken out: a site that is
-    the id's prefix (``<site>:<article id>``) is stored as 0x01, and a url
-    ``https://<site>/<rest>`` as 0x01 + ``/<rest>``. 0x1f and 0x01 in the fields become spaces."""
+    the id's prefix (``<site>:<article id>``) is stored as 0x01, a url ``https://<site>/<rest>``
+    as 0x01 + ``/<rest>``, and then (site abbreviated) the first ``<article id>`` in the url, if
+    2 characters or more, as 0x02. 0x1f, 0x01 and 0x02 in the fields become spaces."""
     doc_id, site, url = _clean(doc_id), _clean(site), _clean(url)
     stored_site, stored_url = site, url
-    if site and ":" not in site and doc_id.startswith(site + ":"):
-        stored_site = "\x01"
     if site and url.startswith(f"https://{site}/"):
         stored_url = "\x01" + url[len(site) + 8 :]
+    if site and ":" not in site and doc_id.startswith(site + ":"):
+        stored_site = "\x01"
+        article = doc_id[len(site) + 1 :]
+        if len(article) >= 2:
+            stored_url = stored_url.replace(article, "\x02", 1)
     return f"{doc_id}\x1f{stored_site}\x1f{stored_url}".encode()
 
 
@@ -127,7 +148,8 @@ def decode_meta(raw: bytes | str) -> dict[str, str]:
     text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
     doc_id, site, url = [*text.split("\x1f"), "", ""][:3]
     if site == "\x01":
-        site = doc_id.split(":", 1)[0]
+        site, article = doc_id.split(":", 1)
+        url = url.replace("\x02", article, 1)
     if url.startswith("\x01"):
         url = f"https://{site}{url[1:]}"
     return {"id": doc_id, "url": url, "site": site}
@@ -177,7 +199,7 @@ class RedisIndex(DedupIndex):
         self.ttl_ms = (self.window + self.slot_len) * 1000
         want = max(1, capacity * (self.bands + 2) // records_per_bucket)
         self._config = {
-            "format": "2",
+            "format": "3",
             "num_perm": str(num_perm),
             "bands": str(self.bands),
             "rows": str(self.rows),
@@ -232,7 +254,7 @@ class RedisIndex(DedupIndex):
         return [
             self.base, int(self.clock()), self.window, self.ttl_ms, self.min_equal, self.slot_len,
             self.sig_len, self.bits, self.rows, self.bands, self.block, 1 << self.bucket_bits,
-            _SWEEP, fields, self.doc_bytes, *packed,
+            _SWEEP, fields, self.doc_bytes, CHUNK_BYTES, *packed,
         ]
 
     def _decode(self, chunk: Sequence[IndexEntry], raw: list[Any]) -> list[Decision]:
@@ -288,39 +310,79 @@ class RedisIndex(DedupIndex):
             pool.release(conn)
         return decisions
 
-    def cluster_key(self, cluster: str) -> str:
-        return f"{self.base}cluster:{cluster}"
+    def cluster_slot(self, cluster: str) -> tuple[bytes, bytes]:
+        """Bucket field name and residual of a cluster's member records (see the module docstring)."""
+        digest = hashlib.sha1(cluster.encode("utf-8")).digest()
+        bucket = int.from_bytes(digest[:4], "big") >> (32 - self.bucket_bits)
+        return bucket.to_bytes(4, "big"), digest[4:6]
 
     def cluster_members(self, cluster: str) -> list[dict[str, str]]:
-        members = self.client.lrange(self.cluster_key(cluster), 0, -1)
-        if members:
-            return [decode_meta(m) for m in members]
-        canonical = self._lookup(cluster)
-        if canonical is None or canonical[3]:
-            return []
-        return [decode_meta("\x1f".join(canonical[:3]))]
+        field, residual = self.cluster_slot(cluster)
+        pipe = self.client.pipeline(transaction=False)
+        data, seq = pipe.hget(self.base + "b", field).get(self.base + "seq").execute()
+        found = self._records_with(data or b"", residual, int(seq or 0))
+        members = [
+            decode_meta("\x1f".join(parts[:3]))
+            for parts in self._read(dict.fromkeys(found), duplicate=True)
+            if parts is not None and parts[3] == cluster
+        ]
+        canonical = self._lookup(cluster, earliest=True)
+        if canonical is not None and not canonical[3]:
+            return [decode_meta("\x1f".join(canonical[:3])), *members]
+        return [{"id": cluster, "url": "", "site": ""}, *members] if members else []
 
-    def _lookup(self, doc_id: str) -> list[str] | None:
-        """Meta fields (id, site, url, cluster) of the latest live record of doc_id, read-only."""
+    def _records_with(self, data: bytes, residual: bytes, seq: int) -> list[int]:
+        """Doc numbers of a bucket's records with this residual, in insertion order."""
+        width, modulus = 2 + self.doc_bytes, 1 << (8 * self.doc_bytes)
+        return [
+            seq - (seq - int.from_bytes(data[pos + 2 : pos + width], "big")) % modulus
+            for pos in range(0, len(data) - width + 1, width)
+            if data[pos : pos + 2] == residual
+        ]
+
+    def _read(self, docs: Iterable[int], duplicate: bool | None = None) -> list[list[str] | None]:
+        """Meta fields (id, site, url, cluster) of each document if it is live (and of that kind,
+        if given), else None; read-only, two pipelined round trips."""
+        docs = list(docs)
+        pipe = self.client.pipeline(transaction=False)
+        for d in docs:
+            off = (d % self.block) * _RECORD
+            pipe.getrange(f"{self.base}s:{d // self.block}", off, off + _RECORD - 1)
+        records = pipe.execute() if docs else []
+        now = int(self.clock())
+        pieces: list[int] = []
+        for rec in records:
+            n = 0
+            live = len(rec) == _RECORD and rec[-1] != 0 and now - int.from_bytes(rec[:4], "big") < self.window
+            if live and (duplicate is None or (rec[-1] == 1) == duplicate):
+                off, left = int.from_bytes(rec[16:20], "big"), int.from_bytes(rec[20:22], "big")
+                while left > 0:  # the entry may continue in the next chunk
+                    chunk, pos = divmod(off, CHUNK_BYTES)
+                    step = min(left, CHUNK_BYTES - pos)
+                    pipe.getrange(f"{self.base}m:{chunk}", pos, pos + step - 1)
+                    off, left, n = (off + step) % (CHUNK_BYTES * CHUNK_NAMES), left - step, n + 1
+            pieces.append(n)
+        raws = iter(pipe.execute() if any(pieces) else [])
+        out: list[list[str] | None] = []
+        for rec, n in zip(records, pieces, strict=True):
+            if not n:
+                out.append(None)
+                continue
+            raw = b"".join(next(raws) for _ in range(n))
+            parts = raw[self.sig_len if rec[-1] == 2 else 0 :].decode("utf-8").split("\x1f")
+            out.append([*parts, "", "", ""][:4])
+        return out
+
+    def _lookup(self, doc_id: str, earliest: bool = False) -> list[str] | None:
+        """Meta fields (id, site, url, cluster) of the latest (or earliest) live record of doc_id, read-only."""
         h = xxhash.xxh64_intdigest(doc_id.encode("utf-8"), seed=2)
         bucket, residual = h >> (64 - self.bucket_bits), (h & 0xFFFF).to_bytes(2, "big")
-        data = self.client.hget(self.base + "b", bucket.to_bytes(4, "big")) or b""
-        seq = int(self.client.get(self.base + "seq") or 0)
-        width, modulus = 2 + self.doc_bytes, 1 << (8 * self.doc_bytes)
-        now = int(self.clock())
-        for pos in range(len(data) - width, -1, -width):
-            if data[pos : pos + 2] != residual:
-                continue
-            d = seq - (seq - int.from_bytes(data[pos + 2 : pos + width], "big")) % modulus
-            off = (d % self.block) * _RECORD
-            rec = self.client.getrange(f"{self.base}s:{d // self.block}", off, off + _RECORD - 1)
-            if len(rec) < _RECORD or rec[-1] == 0 or now - int.from_bytes(rec[:4], "big") >= self.window:
-                continue
-            moff, mlen = int.from_bytes(rec[16:20], "big"), int.from_bytes(rec[20:22], "big")
-            raw = self.client.getrange(f"{self.base}m:{d // self.block}", moff, moff + mlen - 1)
-            parts = raw[self.sig_len if rec[-1] == 2 else 0 :].decode("utf-8").split("\x1f")
-            if parts[0] == doc_id:
-                return [*parts, "", "", ""][:4]
+        pipe = self.client.pipeline(transaction=False)
+        data, seq = pipe.hget(self.base + "b", bucket.to_bytes(4, "big")).get(self.base + "seq").execute()
+        found = self._records_with(data or b"", residual, int(seq or 0))
+        for parts in self._read(found if earliest else reversed(found)):
+            if parts is not None and parts[0] == doc_id:
+                return parts
         return None
 
     def __len__(self) -> int:

@@ -1,8 +1,8 @@
 -- Atomic check-and-insert for a batch of entries (dedup.redis_index documents the layout).
 -- KEYS[1] = <base>seq. ARGV: base, now, window, ttl_ms, min_equal, slot_len, sig_len,
 -- bits, rows, bands, block, buckets, sweep, the bucket fields the batch needs (4-byte
--- big-endian bucket numbers, ascending, concatenated), doc number bytes (3 or 4), then one
--- packed entry per ARGV:
+-- big-endian bucket numbers, ascending, concatenated), doc number bytes (3 or 4), metadata
+-- chunk bytes, then one packed entry per ARGV:
 --   b-bit signature (sig_len) | content hash (8) | (bands + 2) x (field index u32, residual 2)
 --   | id 0x1f site 0x1f url
 -- (field index: 1-based position of the bucket among the fields).
@@ -23,13 +23,15 @@ local NBUCKETS = tonumber(ARGV[12])
 local SWEEP = tonumber(ARGV[13])
 local FIELDS = ARGV[14]
 local NW = #FIELDS / 4
-local FIRST = 16
+local FIRST = 17
 local find, sub, byte = string.find, string.sub, string.byte
 local spack, sunpack = struct.pack, struct.unpack
 local SLOTFMT = '>' .. string.rep('I4c2', nb + 2)
 local RL = 23
 local HDR = SL + 8 + (nb + 2) * 6
 local DW = tonumber(ARGV[15]) -- bytes of a doc number in a bucket record (3 or 4)
+local CH = tonumber(ARGV[16]) -- bytes of a metadata chunk (65536 chunk names, then they repeat)
+local MMOD = CH * 65536 -- metadata offsets are modulo this
 local RW = 2 + DW
 local DFMT = '>I' .. DW
 local DMOD = 2 ^ (8 * DW)
@@ -80,42 +82,74 @@ redis.call('HSETNX', clock_key, 'f' .. slot, seq + 1)
 -- buckets[i], dirty[i] are indexed by field position.
 local bkey = base .. 'b'
 local buckets, dirty, fields = {}, {}, {}
+local extra_pos = {} -- field name -> position, for fields beyond the batch's sorted NW
+-- cut the expired prefix of a bucket string; returns it and whether it changed
+local function prune(s)
+  if prune_min > 0 and #s >= RW and doc_at(s, 3) < prune_min then
+    local p = 1
+    while p <= #s and doc_at(s, p + 2) < prune_min do p = p + RW end
+    return sub(s, p), true
+  end
+  return s, false
+end
+-- position of a field name: binary search in the batch's ascending fields (as numbers: string
+-- order would follow the server's collation locale), then the extras
+local function position(name)
+  local b = sunpack('>I4', name)
+  local lo, hi = 1, NW
+  while lo <= hi do
+    local mid = math.floor((lo + hi) / 2)
+    local v = sunpack('>I4', fields[mid])
+    if v == b then return mid end
+    if v < b then lo = mid + 1 else hi = mid - 1 end
+  end
+  return extra_pos[name]
+end
 do
   for i = 1, NW, 500 do
     local n = math.min(500, NW - i + 1)
     local part = { sunpack(string.rep('c4', n), FIELDS, 4 * i - 3) }
     for j = 1, n do fields[i + j - 1] = part[j] end
   end
-  -- the sweep: buckets after a cursor, besides those the batch touches (binary search in the
-  -- ascending fields)
+  -- the sweep: buckets after a cursor, besides those the batch touches
   local cursor = tonumber(redis.call('HGET', clock_key, 'sweep') or '0')
-  local extra = {}
   for k = 0, math.min(SWEEP, NBUCKETS) - 1 do
-    local b = (cursor + k) % NBUCKETS
-    local lo, hi = 1, NW
-    while lo <= hi do
-      local mid = math.floor((lo + hi) / 2)
-      local v = sunpack('>I4', fields[mid])
-      if v == b then lo = -1; break end
-      if v < b then lo = mid + 1 else hi = mid - 1 end
-    end
-    if lo ~= -1 and not extra[b] then extra[b] = true; fields[#fields + 1] = spack('>I4', b) end
+    local name = spack('>I4', (cursor + k) % NBUCKETS)
+    if not position(name) then fields[#fields + 1] = name; extra_pos[name] = #fields end
   end
   redis.call('HSET', clock_key, 'sweep', (cursor + SWEEP) % NBUCKETS)
   local n = #fields
   for i = 1, n, 4000 do
     local part = redis.call('HMGET', bkey, unpack(fields, i, math.min(n, i + 3999)))
     for j = 1, #part do
-      local s = part[j] or ''
-      if prune_min > 0 and #s >= RW and doc_at(s, 3) < prune_min then
-        local p = 1
-        while p <= #s and doc_at(s, p + 2) < prune_min do p = p + RW end
-        s = sub(s, p)
-        dirty[i + j - 1] = true
-      end
+      local s, cut = prune(part[j] or '')
+      if cut then dirty[i + j - 1] = true end
       buckets[i + j - 1] = s
     end
   end
+end
+
+-- A bucket the batch did not ask for (a cluster's member list): read, pruned, added.
+local function field_index(name)
+  local i = position(name)
+  if i == nil then
+    local s, cut = prune(redis.call('HGET', bkey, name) or '')
+    fields[#fields + 1] = name
+    i = #fields
+    extra_pos[name] = i
+    buckets[i] = s
+    if cut then dirty[i] = true end
+  end
+  return i
+end
+
+-- Cluster members: a record (residual, doc number) of each duplicate in the bucket named by
+-- the SHA-1 of the cluster id: bytes 1-4 (big-endian) >> (32 - bucket bits), residual bytes 5-6.
+local SHIFT = 2 ^ 32 / NBUCKETS
+local function cluster_slot(cluster)
+  local h = redis.sha1hex(cluster)
+  local name = spack('>I4', math.floor(tonumber(sub(h, 1, 8), 16) / SHIFT))
+  return field_index(name), spack('>I2', tonumber(sub(h, 9, 12), 16))
 end
 
 local function matches(s, res)
@@ -162,7 +196,15 @@ local function raw_meta(d, r)
   local m = raws[d]
   if m == nil then
     local off, len = sunpack('>I4I2', r, 17)
-    m = redis.call('GETRANGE', base .. 'm:' .. math.floor(d / B), off, off + len - 1)
+    -- the metadata stream is cut in chunks of CH bytes; an entry may continue in the next one
+    local parts = {}
+    while len > 0 do
+      local c, pos = math.floor(off / CH), off % CH
+      local n = math.min(len, CH - pos)
+      parts[#parts + 1] = redis.call('GETRANGE', base .. 'm:' .. c, pos, pos + n - 1)
+      off, len = (off + n) % MMOD, len - n
+    end
+    m = table.concat(parts)
     raws[d] = m
   end
   return m
@@ -228,22 +270,26 @@ end
 
 -- New records and metas are collected per block and written once per block at the end.
 local indexed_now = 0
-local pending = {} -- block -> {first doc number, record list, meta list, meta length}
-local function insert(slots, sig, ch, info, cluster, version, indexed)
+local pending = {} -- block -> {first doc number, record list}
+local mkey_tail = base .. 'mt'
+local mtail0 = tonumber(redis.call('GET', mkey_tail) or '0')
+local mtail = mtail0
+local newmetas = {}
+local function insert(slots, sig, ch, info, cluster, version, indexed, cfield, cres)
   seq = seq + 1
   local d = seq
   local blk = math.floor(d / B)
   local p = pending[blk]
   if p == nil then
-    p = { first = d, recs = {}, metas = {}, mlen = redis.call('STRLEN', base .. 'm:' .. blk) }
+    p = { first = d, recs = {} }
     pending[blk] = p
   end
   local mrec, flag = info .. '\31' .. cluster, 1
   if indexed then mrec, flag = sig .. mrec, 2 end
-  local rec = spack('>I4', now) .. ch .. spack('>I4I4I2B', version, p.mlen, #mrec, flag)
-  p.mlen = p.mlen + #mrec
+  local rec = spack('>I4', now) .. ch .. spack('>I4I4I2B', version, mtail, #mrec, flag)
+  mtail = (mtail + #mrec) % MMOD
   p.recs[#p.recs + 1] = rec
-  p.metas[#p.metas + 1] = mrec
+  newmetas[#newmetas + 1] = mrec
   records[d] = rec
   raws[d] = mrec
   local tail = spack(DFMT, d % DMOD)
@@ -253,20 +299,11 @@ local function insert(slots, sig, ch, info, cluster, version, indexed)
     buckets[i] = buckets[i] .. slots[2 * k] .. tail
     dirty[i] = true
   end
-  return d
-end
-
--- Cluster list entries are the first three meta fields, `id 0x1f site 0x1f url` (encoded by
--- dedup.redis_index: site and url may be abbreviated).
-local function record_duplicate(ckey, m, info)
-  if redis.call('RPUSH', ckey, info) == 1 then -- the cluster's first duplicate: canonical first
-    if m[4] == nil or m[4] == '' then
-      redis.call('LPUSH', ckey, m[1] .. '\31' .. (m[2] or '') .. '\31' .. (m[3] or ''))
-    else
-      redis.call('LPUSH', ckey, m[4] .. '\31\31')
-    end
+  if cfield then
+    buckets[cfield] = buckets[cfield] .. cres .. tail
+    dirty[cfield] = true
   end
-  redis.call('PEXPIRE', ckey, ttl)
+  return d
 end
 
 local out = {}
@@ -365,8 +402,8 @@ for i = FIRST, #ARGV do
     if hit then
       local m = meta(hit, record(hit))
       local cluster = cluster_of(m)
-      insert(slots, sig, ch, id .. '\31\31', cluster, 1, false) -- url, site: in the cluster list
-      record_duplicate(base .. 'cluster:' .. cluster, m, info)
+      local cfield, cres = cluster_slot(cluster)
+      insert(slots, sig, ch, info, cluster, 1, false, cfield, cres)
       emit(DUP, cluster, 1, equal)
     else
       indexed_now = indexed_now + 1
@@ -386,16 +423,26 @@ for i = 1, #changed, 4000 do
 end
 redis.call('PEXPIRE', bkey, ttl)
 for blk, p in pairs(pending) do
-  local skey, mkey = base .. 's:' .. blk, base .. 'm:' .. blk
+  local skey = base .. 's:' .. blk
   if redis.call('EXISTS', skey) == 0 then redis.call('SETRANGE', skey, B * RL - 1, '\0') end
   redis.call('SETRANGE', skey, (p.first % B) * RL, table.concat(p.recs))
-  redis.call('APPEND', mkey, table.concat(p.metas))
-  if seq >= (blk + 1) * B - 1 then -- block complete: rewrite to drop APPEND's spare capacity
-    redis.call('SET', mkey, redis.call('GET', mkey), 'PX', ttl)
-  else
-    redis.call('PEXPIRE', mkey, ttl)
-  end
   redis.call('PEXPIRE', skey, ttl)
+end
+-- metadata: appended at the tail of the chunked stream; a chunk is allocated whole when first
+-- written, so it never over-allocates
+if #newmetas > 0 then
+  local all, done, off = table.concat(newmetas), 0, mtail0
+  while done < #all do
+    local c, pos = math.floor(off / CH), off % CH
+    local n = math.min(#all - done, CH - pos)
+    local mkey = base .. 'm:' .. c
+    if pos == 0 then redis.call('DEL', mkey) end -- a chunk name from 65536 chunks ago
+    if redis.call('EXISTS', mkey) == 0 then redis.call('SETRANGE', mkey, CH - 1, '\0') end
+    redis.call('SETRANGE', mkey, pos, sub(all, done + 1, done + n))
+    redis.call('PEXPIRE', mkey, ttl)
+    done, off = done + n, (off + n) % MMOD
+  end
+  redis.call('SET', mkey_tail, mtail)
 end
 if seq ~= seq0 then redis.call('SET', seq_key, seq) end
 if indexed_now > 0 then redis.call('HINCRBY', clock_key, 'n' .. slot, indexed_now) end

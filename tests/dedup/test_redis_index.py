@@ -7,12 +7,21 @@ import random
 from typing import Any
 
 import numpy as np
+import orjson
 import pytest
 import redis
 from datasketch import MinHash
 
 from dedup.index import IndexEntry, Verdict
-from dedup.redis_index import RedisIndex, compress_many, decode_meta, encode_meta, estimate_from_equal
+from dedup.redis_index import (
+    CHUNK_BYTES,
+    CHUNK_NAMES,
+    RedisIndex,
+    compress_many,
+    decode_meta,
+    encode_meta,
+    estimate_from_equal,
+)
 from dedup.signature_bits import compress, estimate_jaccard
 
 VOCAB = [f"w{i}" for i in range(20000)]
@@ -92,7 +101,12 @@ def test_cluster_members(redis_client: redis.Redis) -> None:
     assert idx.cluster_members("c") == [{"id": "c", "url": "https://s.vn/c", "site": "s.vn"}]
     assert idx.cluster_members("b") == []  # a duplicate is not a cluster
     assert idx.cluster_members("nope") == []
-    assert redis_client.exists("newsdedup:{idx}:cluster:a")
+    # members are records in the shared bucket hash, not one key per cluster
+    assert not [k for k in redis_client.keys("*") if b"cluster" in k]
+    field, residual = idx.cluster_slot("a")
+    bucket = redis_client.hget("newsdedup:{idx}:b", field) or b""
+    width = 2 + idx.doc_bytes
+    assert sum(bucket[p : p + 2] == residual for p in range(0, len(bucket), width)) >= 2  # b and d
 
 
 @pytest.mark.parametrize(("doc_id", "site", "url"), [
@@ -104,6 +118,10 @@ def test_cluster_members(redis_client: redis.Redis) -> None:
     ("tuổi-trẻ:1", "tuổi-trẻ", "https://tuổi-trẻ/đường/ph\u1edf"),
     ("", "", ""),
     ("id", "", "https:///"),
+    ("vne.vn:4001", "vne.vn", "https://vne.vn/a-4001/b-4001.html"),  # the first article id only
+    ("vne.vn:4001", "vne.vn", "https://x.vn/a-4001.html"),  # another host, article id abbreviated
+    ("vne.vn:1", "vne.vn", "https://vne.vn/a-1.html"),  # a 1-character article id stays
+    ("vne.vn:", "vne.vn", "https://vne.vn/a.html"),
 ])
 def test_meta_encoding_round_trip(doc_id: str, site: str, url: str) -> None:
     raw = encode_meta(doc_id, site, url)
@@ -113,6 +131,8 @@ def test_meta_encoding_round_trip(doc_id: str, site: str, url: str) -> None:
 
 def test_meta_encoding_control_characters_become_spaces() -> None:
     assert decode_meta(encode_meta("a\x1fb", "\x01s", "u\x01")) == {"id": "a b", "url": "u ", "site": " s"}
+    assert decode_meta(encode_meta("s:12", "s", "https://s/\x02-12")) == {"id": "s:12", "url": "https://s/ -12", "site": "s"}
+    assert encode_meta("vne.vn:4001", "vne.vn", "https://vne.vn/a-4001.html") == b"vne.vn:4001\x1f\x01\x1f\x01/a-\x02.html"
 
 
 def test_cluster_members_with_crawler_ids(redis_client: redis.Redis) -> None:
@@ -134,8 +154,11 @@ def test_duplicates_keep_no_signature(redis_client: redis.Redis) -> None:
     a = text(rng)
     got = idx.check_and_insert([entry("a", a), entry("b", edited(a, rng, 2)), entry("c", a)])
     assert [d.verdict for d in got] == [Verdict.NEW, Verdict.DUPLICATE, Verdict.DUPLICATE]
-    metas = redis_client.get("newsdedup:{idx}:m:0")
-    assert metas == compress(signature(a)) + b"a\x1fs.vn\x1f\x01/a\x1f" + b"b\x1f\x1f\x1fa" + b"c\x1f\x1f\x1fa"
+    metas = redis_client.get("newsdedup:{idx}:m:0") or b""
+    want = compress(signature(a)) + b"a\x1fs.vn\x1f\x01/a\x1f" + b"b\x1fs.vn\x1f\x01/b\x1fa" + b"c\x1fs.vn\x1f\x01/c\x1fa"
+    assert metas[: len(want)] == want and not metas[len(want) :].strip(b"\0")
+    assert len(metas) == CHUNK_BYTES  # allocated whole at the first write
+    assert int(redis_client.get("newsdedup:{idx}:mt") or 0) == len(want)
     assert redis_client.strlen("newsdedup:{idx}:s:0") == idx.block * 23
 
 
@@ -234,6 +257,10 @@ def test_layout_prefix_config_and_no_pickle(redis_client: redis.Redis) -> None:
         RedisIndex(redis_client, prefix="p1:", bits=4)
     with pytest.raises(ValueError):
         RedisIndex(redis_client, prefix="p3:", bits=5)
+    old = {**orjson.loads(redis_client.get("p1:{idx}:cfg") or b"{}"), "format": "2"}  # per-cluster lists
+    redis_client.set("p4:{idx}:cfg", orjson.dumps(old))
+    with pytest.raises(ValueError, match=r"other parameters.*format"):
+        RedisIndex(redis_client, prefix="p4:")
 
 
 def test_batching_does_not_change_decisions(redis_client: redis.Redis) -> None:
@@ -341,3 +368,31 @@ def test_bad_entry_mid_stream_leaves_the_client_usable(redis_client: redis.Redis
     got = idx.check_and_insert(good)  # the batches sent before the error were applied
     assert [d.verdict for d in got[:4]] == [Verdict.UNCHANGED] * 4
     assert idx.cluster_members("g0") == [{"id": "g0", "url": "https://s.vn/g0", "site": "s.vn"}]
+
+
+@pytest.mark.parametrize("tail", [CHUNK_BYTES - 150, CHUNK_BYTES * CHUNK_NAMES - 150])
+def test_metadata_across_chunk_ends(redis_client: redis.Redis, tail: int) -> None:
+    """Metadata entries that continue in the next chunk, also where chunk names start over, read
+    back whole; the same verdicts and members as the memory index."""
+    from dedup.memory_index import MemoryIndex
+
+    rng = random.Random(16)
+    redis_client.set("newsdedup:{idx}:mt", tail)
+    stale = f"newsdedup:{{idx}}:m:{(tail // CHUNK_BYTES + 1) % CHUNK_NAMES}"
+    redis_client.set(stale, b"stale" * 20000)  # left from the chunk names' previous round
+    idx = RedisIndex(redis_client, batch_size=3)
+    docs = [text(rng) for _ in range(4)]
+    seq = []
+    for i in range(24):
+        base = docs[i % 4]
+        doc = base if i % 3 == 0 else edited(base, rng, 2) if i % 3 == 1 else text(rng)
+        seq.append(IndexEntry(f"s.vn:{i}", signature(doc), f"h{i}", url=f"https://s.vn/{'x' * 40 * i}/{i}", site="s.vn"))
+    seq.append(seq[5])
+    mem = MemoryIndex()
+    want = mem.check_and_insert(seq)
+    assert idx.check_and_insert(seq) == want
+    assert {d.verdict for d in want} == {Verdict.NEW, Verdict.DUPLICATE, Verdict.UNCHANGED}
+    for c in {d.cluster for d in want}:
+        assert idx.cluster_members(c) == mem.cluster_members(c)
+    assert int(redis_client.get("newsdedup:{idx}:mt") or 0) > (tail + 150) % (CHUNK_BYTES * CHUNK_NAMES)
+    assert redis_client.strlen(stale) == CHUNK_BYTES and b"stale" not in (redis_client.get(stale) or b"")
