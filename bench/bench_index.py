@@ -57,8 +57,9 @@ def used(client: redis.Redis) -> int:
 
 
 def breakdown(client: redis.Redis, index: RedisIndex, signatures: int) -> dict[str, float]:
-    """Bytes by part (MEMORY USAGE of each key; a meta block is split between the b-bit
-    signatures it holds and the id/site/url/cluster text by their string lengths)."""
+    """Bytes by part (MEMORY USAGE of each key; the metadata chunks are split between the b-bit
+    signatures they hold and the id/site/url/cluster text by byte counts). Cluster members are
+    records in the bucket hash (format 3), so they count under buckets."""
     parts = {"buckets": 0.0, "records": 0.0, "signatures": 0.0, "metadata": 0.0, "clusters": 0.0, "other": 0.0}
     meta_bytes = meta_len = 0
     for key in client.scan_iter(match=index.base + "*", count=1000):
@@ -69,6 +70,7 @@ def breakdown(client: redis.Redis, index: RedisIndex, signatures: int) -> dict[s
             meta_len += int(client.strlen(key))
         else:
             parts[{"b": "buckets", "s": "records", "cluster": "clusters"}.get(kind, "other")] += size
+    meta_len = int(client.get(index.base + "mt") or meta_len)  # the stream's bytes, without the last chunk's spare
     share = signatures * index.sig_len / meta_len if meta_len else 0.0
     parts["signatures"], parts["metadata"] = meta_bytes * share, meta_bytes * (1 - share)
     return parts
@@ -134,8 +136,8 @@ def main() -> None:
               f"x{rate / ds_q:.1f} its queries, {per_doc / ds_bytes:.2f} of its bytes", flush=True)
         proper = parts["buckets"] + parts["records"] + parts["signatures"]
         print(f"  B/doc: index proper {proper:,.0f} (buckets {parts['buckets']:,.0f}, records "
-              f"{parts['records']:,.0f}, signatures {parts['signatures']:,.0f}); metadata (id/site/url) "
-              f"{parts['metadata']:,.0f}; cluster lists {parts['clusters']:,.0f}; other {parts['other']:,.0f}",
+              f"{parts['records']:,.0f}, signatures {parts['signatures']:,.0f}); metadata (id/site/url/cluster) "
+              f"{parts['metadata']:,.0f}; cluster keys {parts['clusters']:,.0f}; other {parts['other']:,.0f}",
               flush=True)
     print(f"total {time.perf_counter() - t0:.0f} s")
 
