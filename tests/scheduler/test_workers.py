@@ -105,6 +105,10 @@ def test_sigterm_hands_back_unfinished_tasks(redis_url: str, redis_client: redis
     # (the reclaim idle of 600 s would otherwise keep it)
     assert pending_of(redis_client, "first") == 0
     second = spawn(*worker_args(mirror, "second", "--reclaim-idle", "600", "--exit-when-idle", "1"), env=env)
-    _out, err = second.communicate(timeout=120)
+    try:
+        _out, err = second.communicate(timeout=120)
+    finally:
+        if second.poll() is None:  # never leave a worker behind, even when the test fails
+            second.kill()
     assert second.returncode == 0, err[-2000:]
     assert_mirror_crawled_once(redis_client, mirror, redis_url)
