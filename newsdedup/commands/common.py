@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 import redis
 
 from docqueue.redis_conn import connect
 from docqueue.settings import Settings, load_settings
 from docqueue.stream import DocumentQueue
+from newsdedup.errors import UsageError
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
@@ -18,3 +20,13 @@ def settings_from(args: argparse.Namespace) -> Settings:
 def queue_from(settings: Settings) -> tuple[redis.Redis, DocumentQueue]:
     client = connect(settings)
     return client, DocumentQueue.from_settings(client, settings)
+
+
+def configured_sites(settings: Settings, names: list[str] | None) -> list[Any]:
+    """The named sites (all when none), moved to their `site_origins`; unknown names -> exit 2."""
+    from crawler.runner import sites_for
+
+    try:
+        return sites_for(settings, names or [])
+    except KeyError as exc:
+        raise UsageError(str(exc.args[0])) from None

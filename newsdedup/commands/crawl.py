@@ -6,7 +6,7 @@ import argparse
 import time
 from typing import Any
 
-from newsdedup.commands.common import settings_from
+from newsdedup.commands.common import configured_sites, settings_from
 from newsdedup.commands.durations import parse_duration
 from newsdedup.errors import UsageError
 
@@ -21,7 +21,7 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from crawler.runner import run_crawl, sites_for
+    from crawler.runner import run_crawl
     from newsdedup.commands.summary import print_summary
 
     if args.limit is not None and args.limit < 1:
@@ -31,10 +31,7 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     settings = settings_from(args)
-    try:
-        sites = sites_for(settings, args.site)
-    except KeyError as exc:
-        raise UsageError(str(exc.args[0])) from None
+    sites = configured_sites(settings, args.site)
     summary = run_crawl(settings, sites, limit=args.limit, since=since)
     print_summary(summary, [s.name for s in sites], as_json=args.json)
     return 0

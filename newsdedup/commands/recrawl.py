@@ -8,7 +8,7 @@ import time
 from typing import Any
 
 from newsdedup.cli import UsageError
-from newsdedup.commands.common import settings_from
+from newsdedup.commands.common import configured_sites, settings_from
 from newsdedup.commands.durations import parse_duration
 
 
@@ -27,14 +27,10 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from crawler.runner import sites_for
     from scheduler.recrawl import RefusedURL, check_recrawl_url
 
     settings = settings_from(args)
-    try:
-        sites = sites_for(settings, args.site or [])
-    except KeyError as exc:
-        raise UsageError(str(exc.args[0])) from None
+    sites = configured_sites(settings, args.site)
     since = None
     if args.since:
         try:

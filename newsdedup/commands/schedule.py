@@ -7,7 +7,7 @@ import logging
 from typing import Any
 
 from newsdedup.cli import UsageError
-from newsdedup.commands.common import settings_from
+from newsdedup.commands.common import configured_sites, settings_from
 from newsdedup.commands.durations import parse_duration
 
 log = logging.getLogger(__name__)
@@ -22,7 +22,6 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from crawler.runner import sites_for
     from docqueue.redis_conn import connect
     from scheduler.service import ScheduleService, site_schedules
 
@@ -33,10 +32,7 @@ def run(args: argparse.Namespace) -> int:
     if override is not None and override < 1:
         raise UsageError("--interval must be at least 1s")
     settings = settings_from(args)
-    try:
-        sites = sites_for(settings, args.site)
-    except KeyError as exc:
-        raise UsageError(str(exc.args[0])) from None
+    sites = configured_sites(settings, args.site)
     client = connect(settings)
     schedules = site_schedules(sites, settings.schedule_interval, override)
     service = ScheduleService(client, settings.key_prefix, schedules)

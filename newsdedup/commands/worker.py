@@ -7,7 +7,7 @@ import logging
 from typing import Any
 
 from newsdedup.cli import UsageError
-from newsdedup.commands.common import settings_from
+from newsdedup.commands.common import configured_sites, settings_from
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +31,7 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from crawler.runner import run_spider, sites_for
+    from crawler.runner import run_spider
     from docqueue.redis_conn import connect
     from scheduler.worker import TaskWorkerSpider, WorkerOptions
 
@@ -42,10 +42,7 @@ def run(args: argparse.Namespace) -> int:
     if args.max_attempts is not None and args.max_attempts < 1:
         raise UsageError("--max-attempts must be at least 1")
     settings = settings_from(args)
-    try:
-        sites = sites_for(settings, args.site)
-    except KeyError as exc:
-        raise UsageError(str(exc.args[0])) from None
+    sites = configured_sites(settings, args.site)
     connect(settings)  # fail fast (exit 1) when Redis is unreachable
     options = WorkerOptions(reclaim_idle=args.reclaim_idle, max_attempts=args.max_attempts,
                             retry_base=args.retry_base, grace=args.grace, exit_when_idle=args.exit_when_idle)
